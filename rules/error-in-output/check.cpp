@@ -1,0 +1,91 @@
+// error-in-output: saved error outputs, explained by the LSTM error catalog (catalog.json).
+#include <cctype>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/registry.h"
+
+namespace lstmlint::rules {
+namespace {
+
+struct CatalogEntry {
+  std::string id, title, cause, fix, rule;
+  std::regex pattern;
+};
+
+const std::vector<CatalogEntry>& catalog(const engine::RuleInfo& rule) {
+  static const std::vector<CatalogEntry> entries = [&] {
+    std::vector<CatalogEntry> out;
+    auto doc = nlohmann::json::parse(rule.data("catalog.json"));
+    for (const auto& e : doc.at("entries")) {
+      CatalogEntry entry;
+      entry.id = e.at("id").get<std::string>();
+      entry.title = e.value("title", "");
+      entry.cause = e.value("cause", "");
+      entry.fix = e.value("fix", "");
+      if (e.contains("rule") && e.at("rule").is_string()) entry.rule = e.at("rule").get<std::string>();
+      entry.pattern = std::regex(e.at("pattern").get<std::string>(), std::regex::ECMAScript | std::regex::optimize);
+      out.push_back(std::move(entry));
+    }
+    return out;
+  }();
+  return entries;
+}
+
+const CatalogEntry* match(const engine::RuleInfo& rule, const std::string& error) {
+  // Bounded: std::regex backtracks recursively, and a saved message can be huge.
+  std::string text = error.substr(0, 4000);
+  for (const auto& entry : catalog(rule))
+    if (std::regex_search(text, entry.pattern)) return &entry;
+  return nullptr;
+}
+
+// The cell line the traceback points at: "----> 5 loss.backward()" in the cell's own frame.
+int traceback_line(const std::vector<std::string>& traceback) {
+  for (const auto& frame : traceback) {
+    bool cell_frame = frame.find("Cell In[") != std::string::npos || frame.find("Cell In [") != std::string::npos ||
+                      frame.find("<ipython-input-") != std::string::npos;
+    if (!cell_frame) continue;
+    size_t arrow = frame.find("--> ");
+    if (arrow == std::string::npos) return 0;
+    size_t i = arrow + 4;
+    int line = 0;
+    while (i < frame.size() && std::isdigit(static_cast<unsigned char>(frame[i]))) line = line * 10 + (frame[i++] - '0');
+    return line;
+  }
+  return 0;
+}
+
+std::string first_line(const std::string& text, size_t limit) {
+  std::string line = text.substr(0, text.find('\n'));
+  if (line.size() > limit) line = line.substr(0, limit) + "...";
+  return line;
+}
+
+}  // namespace
+
+void check_error_in_output(const engine::Context& ctx, engine::Diagnostics& out) {
+  for (const auto& cell : ctx.notebook.cells) {
+    if (cell.kind != notebook::CellKind::Code) continue;
+    for (const auto& output : cell.outputs) {
+      // An interrupted run is the user's choice, not a failure of the code.
+      if (output.kind != notebook::OutputKind::Error || output.ename == "KeyboardInterrupt") continue;
+      int line = traceback_line(output.traceback);
+      Span span = line >= 1 && line <= static_cast<int>(ctx.model.cell(cell.index).line_starts.size())
+                      ? ctx.line_span(cell.index, line)
+                      : ctx.cell_head(cell.index);
+      std::string error = output.ename + ": " + output.evalue;
+      std::string message = "saved error `" + first_line(error, 160) + "`";
+      std::string help = "Fix the cause, re-run the cell and save the notebook with its new output";
+      if (const CatalogEntry* entry = match(ctx.rule, error)) {
+        message += ": " + entry->title + " — " + entry->cause;
+        help = entry->fix;
+        if (!entry->rule.empty()) help += " (rule `" + entry->rule + "` finds the cause in code)";
+      }
+      out.report(span, message, help);
+    }
+  }
+}
+
+}  // namespace lstmlint::rules

@@ -1,0 +1,191 @@
+// lstm-lint's command line: check (default), rules, explain.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "engine/registry.h"
+#include "engine/runner.h"
+#include "notebook/magics.h"
+#include "notebook/notebook.h"
+#include "python/syntax.h"
+#include "report/report.h"
+
+namespace {
+
+using namespace lstmlint;
+
+struct CheckOptions {
+  std::vector<std::string> paths;
+  std::string format = "text";
+  std::vector<std::string> select;
+  std::vector<std::string> ignore;
+  bool exit_zero = false;
+  bool quiet = false;
+  std::string color = "auto";
+  bool debug_tree = false;
+  std::string stdin_filename = "-";
+};
+
+bool use_color(const std::string& mode) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  return isatty(STDOUT_FILENO) != 0;
+}
+
+std::string read_stdin() {
+  std::ostringstream s;
+  s << std::cin.rdbuf();
+  return s.str();
+}
+
+// Prints each code cell's masked source and syntax tree: what rules see.
+int debug_tree(const CheckOptions& opts) {
+  int status = 0;
+  for (const auto& path : engine::collect_notebooks(opts.paths)) {
+    try {
+      notebook::Notebook nb = path == "-" ? notebook::parse_notebook(read_stdin(), opts.stdin_filename)
+                                          : notebook::load_notebook_file(path);
+      python::Parser parser;
+      for (const auto& cell : nb.cells) {
+        if (cell.kind != notebook::CellKind::Code) continue;
+        auto masked = notebook::mask_ipython(cell.source);
+        std::cout << "# " << path << ": cell " << cell.index;
+        if (cell.execution_count) std::cout << " [In " << *cell.execution_count << "]";
+        if (!masked.cell_magic.empty()) std::cout << " %%" << masked.cell_magic;
+        std::cout << "\n";
+        if (masked.opaque) {
+          std::cout << "(opaque cell magic: not Python)\n\n";
+          continue;
+        }
+        auto tree = parser.parse(masked.text);
+        std::cout << masked.text << "\n" << python::sexp(tree.root()) << "\n\n";
+      }
+    } catch (const notebook::NotebookError& e) {
+      std::cerr << "error: " << path << ": " << e.what() << "\n";
+      status = 2;
+    }
+  }
+  return status;
+}
+
+int run_check(const CheckOptions& opts) {
+  engine::Selection selection{opts.select, opts.ignore};
+  auto unknown = selection.unknown_tokens();
+  if (!unknown.empty()) {
+    std::cerr << "error: unknown rule selector `" << unknown.front() << "` (see `lstm-lint rules`)\n";
+    return 2;
+  }
+  if (opts.debug_tree) return debug_tree(opts);
+
+  engine::Linter linter(selection);
+  std::vector<engine::FileResult> results;
+  bool failed = false;
+  for (const auto& path : engine::collect_notebooks(opts.paths)) {
+    engine::FileResult r = path == "-" ? linter.lint_bytes(read_stdin(), opts.stdin_filename) : linter.lint_file(path);
+    if (r.error) {
+      std::cerr << "error: " << r.path << ": " << *r.error << "\n";
+      failed = true;
+    }
+    results.push_back(std::move(r));
+  }
+  if (opts.format == "json") {
+    report::write_json(std::cout, results);
+  } else {
+    report::write_text(std::cout, results, {use_color(opts.color), opts.quiet});
+  }
+  if (failed) return 2;
+  bool any = false;
+  for (const auto& r : results) any = any || !r.findings.empty();
+  return any && !opts.exit_zero ? 1 : 0;
+}
+
+int list_rules(const std::string& format) {
+  if (format == "json") {
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    for (const auto& r : engine::all_rules())
+      all.push_back({{"code", r.code}, {"name", r.name}, {"severity", engine::severity_name(r.severity)},
+                     {"family", r.family}, {"summary", r.summary}, {"replay", r.replay}});
+    std::cout << all.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& r : engine::all_rules())
+    std::cout << r.code << "  " << r.name << std::string(r.name.size() < 34 ? 34 - r.name.size() : 1, ' ')
+              << engine::severity_name(r.severity) << std::string(9 - std::strlen(engine::severity_name(r.severity)), ' ')
+              << r.summary << "\n";
+  return 0;
+}
+
+int explain(const std::string& which) {
+  const engine::RuleInfo* rule = engine::find_rule(which);
+  if (!rule) {
+    std::cerr << "error: no rule named `" << which << "` (see `lstm-lint rules`)\n";
+    return 2;
+  }
+  std::cout << rule->doc;
+  if (!rule->doc.empty() && rule->doc.back() != '\n') std::cout << "\n";
+  return 0;
+}
+
+// `lstm-lint [options] PATH...` means `lstm-lint check [options] PATH...`.
+std::vector<std::string> with_default_subcommand(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  static const char* top_level[] = {"check", "rules", "explain", "--version", "-V", "--help", "-h"};
+  bool explicit_command = !args.empty() && std::any_of(std::begin(top_level), std::end(top_level),
+                                                       [&](const char* t) { return args.front() == t; });
+  if (!explicit_command) args.insert(args.begin(), "check");
+  std::reverse(args.begin(), args.end());  // CLI11 takes the vector in reverse
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lstm-lint: finds the bugs that make LSTM/RNN notebooks learn nothing, leak state or crash."};
+  app.name("lstm-lint");
+  app.set_version_flag("-V,--version", "lstm-lint " LSTM_LINT_VERSION);
+  app.require_subcommand(1);
+
+  CheckOptions opts;
+  auto* check = app.add_subcommand("check", "Lint notebooks (the default command)");
+  check->add_option("paths", opts.paths, "Notebooks or directories (searched for *.ipynb); - reads stdin")->default_val(std::vector<std::string>{"."});
+  check->add_option("--format", opts.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  check->add_option("--select", opts.select, "Rules to enable: codes, names or code prefixes (comma-separated)")->delimiter(',')->allow_extra_args(false);
+  check->add_option("--ignore", opts.ignore, "Rules to disable: codes, names or code prefixes (comma-separated)")->delimiter(',')->allow_extra_args(false);
+  check->add_flag("--exit-zero", opts.exit_zero, "Exit 0 even when findings are reported");
+  check->add_flag("-q,--quiet", opts.quiet, "Print findings only: no code frames, no summary");
+  check->add_option("--color", opts.color, "Colour output (NO_COLOR is honoured in auto mode)")->check(CLI::IsMember({"auto", "always", "never"}));
+  check->add_option("--stdin-filename", opts.stdin_filename, "The name to report for a notebook read from stdin");
+  check->add_flag("--debug-tree", opts.debug_tree, "Print each code cell's masked source and syntax tree");
+
+  std::string rules_format = "text";
+  auto* rules = app.add_subcommand("rules", "List every rule");
+  rules->add_option("--format", rules_format, "Output format")->check(CLI::IsMember({"text", "json"}));
+
+  std::string which;
+  auto* explain_cmd = app.add_subcommand("explain", "Print a rule's documentation");
+  explain_cmd->add_option("rule", which, "Rule code or name")->required();
+
+  try {
+    app.parse(with_default_subcommand(argc, argv));
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (*rules) return list_rules(rules_format);
+    if (*explain_cmd) return explain(which);
+    return run_check(opts);
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal error: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,108 @@
+// The rule registry: embedded rule metadata parsed once, lookups by code or name.
+#include "engine/registry.h"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace lstmlint::engine {
+
+const char* severity_name(Severity s) {
+  switch (s) {
+    case Severity::Info: return "info";
+    case Severity::Warning: return "warning";
+    case Severity::Error: return "error";
+  }
+  return "warning";
+}
+
+bool parse_severity(const std::string& text, Severity& out) {
+  if (text == "info") out = Severity::Info;
+  else if (text == "warning") out = Severity::Warning;
+  else if (text == "error") out = Severity::Error;
+  else return false;
+  return true;
+}
+
+std::string_view RuleInfo::data(std::string_view file) const {
+  if (!embedded) return {};
+  for (const auto& d : embedded->data)
+    if (file == d.first) return d.second;
+  return {};
+}
+
+const std::vector<RuleInfo>& all_rules() {
+  static const std::vector<RuleInfo> rules = [] {
+    std::vector<RuleInfo> out;
+    for (const auto& e : embedded_rules()) {
+      auto meta = nlohmann::json::parse(e.meta_json);
+      RuleInfo r;
+      r.name = meta.at("name").get<std::string>();
+      if (r.name != e.name) throw std::logic_error(std::string("rules/") + e.name + "/rule.json names " + r.name);
+      r.code = meta.at("code").get<std::string>();
+      if (!parse_severity(meta.at("severity").get<std::string>(), r.severity))
+        throw std::logic_error(std::string("rules/") + e.name + "/rule.json: bad severity");
+      r.summary = meta.at("summary").get<std::string>();
+      r.family = meta.value("family", "");
+      r.replay = meta.value("replay", false);
+      r.doc = e.doc;
+      r.check = e.check;
+      r.embedded = &e;
+      out.push_back(std::move(r));
+    }
+    return out;
+  }();
+  return rules;
+}
+
+const RuleInfo* find_rule(std::string_view code_or_name) {
+  for (const auto& r : all_rules())
+    if (r.code == code_or_name || r.name == code_or_name) return &r;
+  return nullptr;
+}
+
+Span Context::line_span(int cell, int line) const {
+  std::string_view text = model.line_text(cell, line);
+  size_t first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) first = 0;
+  auto columns = [&](size_t bytes) {
+    int c = 1;
+    for (size_t i = 0; i < bytes && i < text.size(); ++i)
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++c;
+    return c;
+  };
+  size_t last = text.find_last_not_of(" \t");
+  size_t end = last == std::string_view::npos ? text.size() : last + 1;
+  return {{cell, line, columns(first)}, {cell, line, columns(end)}};
+}
+
+Span Context::cell_head(int cell) const {
+  const auto& source = notebook.cells.at(static_cast<size_t>(cell - 1)).source;
+  int line = 1;
+  size_t start = 0;
+  while (start < source.size()) {
+    size_t end = source.find('\n', start);
+    if (end == std::string::npos) end = source.size();
+    if (source.find_first_not_of(" \t\r", start) < end) return line_span(cell, line);
+    start = end + 1;
+    ++line;
+  }
+  return line_span(cell, 1);
+}
+
+void Diagnostics::report(Span span, std::string message, std::string help) {
+  Finding f;
+  f.code = ctx_.rule.code;
+  f.name = ctx_.rule.name;
+  f.severity = ctx_.rule.severity;
+  f.message = std::move(message);
+  f.help = std::move(help);
+  f.filename = ctx_.notebook.path;
+  f.span = span;
+  f.source_line = std::string(ctx_.model.line_text(span.start.cell, span.start.line));
+  if (span.start.cell >= 1 && static_cast<size_t>(span.start.cell) <= ctx_.notebook.cells.size())
+    f.execution_count = ctx_.notebook.cells[static_cast<size_t>(span.start.cell - 1)].execution_count;
+  out_.push_back(std::move(f));
+}
+
+}  // namespace lstmlint::engine

@@ -1,0 +1,108 @@
+// The runner: one notebook at a time, each cell parsed once, every selected rule checked.
+#include "engine/runner.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <tuple>
+
+#include "semantic/model.h"
+
+namespace lstmlint::engine {
+namespace {
+
+bool token_matches(const std::string& token, const RuleInfo& rule) {
+  if (token == "ALL") return true;
+  if (token == rule.name) return true;
+  return !token.empty() && rule.code.rfind(token, 0) == 0;
+}
+
+bool skipped_directory(const std::filesystem::path& dir) {
+  std::string name = dir.filename().string();
+  if (name.size() > 1 && name[0] == '.') return true;  // .git, .ipynb_checkpoints, .venv ...
+  return name == "node_modules" || name == "__pycache__" || name == "site-packages" || name == "venv";
+}
+
+}  // namespace
+
+bool Selection::allows(const RuleInfo& rule) const {
+  bool selected = select.empty() || std::any_of(select.begin(), select.end(), [&](const auto& t) { return token_matches(t, rule); });
+  bool ignored = std::any_of(ignore.begin(), ignore.end(), [&](const auto& t) { return token_matches(t, rule); });
+  return selected && !ignored;
+}
+
+std::vector<std::string> Selection::unknown_tokens() const {
+  std::vector<std::string> unknown;
+  for (const auto* list : {&select, &ignore})
+    for (const auto& t : *list)
+      if (std::none_of(all_rules().begin(), all_rules().end(), [&](const RuleInfo& r) { return token_matches(t, r); }))
+        unknown.push_back(t);
+  return unknown;
+}
+
+Linter::Linter(Selection selection) {
+  for (const auto& rule : all_rules())
+    if (selection.allows(rule)) rules_.push_back(&rule);
+}
+
+FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
+  FileResult result;
+  result.path = nb.path;
+  auto model = semantic::build_model(nb, parser_);
+  for (const RuleInfo* rule : rules_) {
+    Context ctx{nb, *model, *rule};
+    Diagnostics diagnostics(ctx, result.findings);
+    rule->check(ctx, diagnostics);
+  }
+  std::stable_sort(result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
+    return std::tie(a.span.start, a.code) < std::tie(b.span.start, b.code);
+  });
+  return result;
+}
+
+FileResult Linter::lint_bytes(std::string_view bytes, const std::string& path) {
+  try {
+    return lint_notebook(notebook::parse_notebook(bytes, path));
+  } catch (const notebook::NotebookError& e) {
+    FileResult result;
+    result.path = path;
+    result.error = e.what();
+    return result;
+  }
+}
+
+FileResult Linter::lint_file(const std::string& path) {
+  try {
+    return lint_notebook(notebook::load_notebook_file(path));
+  } catch (const notebook::NotebookError& e) {
+    FileResult result;
+    result.path = path;
+    result.error = e.what();
+    return result;
+  }
+}
+
+std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (p == "-" || !fs::is_directory(p, ec) || fs::path(p).extension() == ".ipynb") {
+      out.push_back(p);  // a file, stdin, something missing, or a directory named *.ipynb: reported by the loader
+      continue;
+    }
+    std::vector<std::string> found;
+    fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      if (it->is_directory(ec) && skipped_directory(it->path())) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (it->path().extension() == ".ipynb" && it->is_regular_file(ec)) found.push_back(it->path().string());
+    }
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+}  // namespace lstmlint::engine

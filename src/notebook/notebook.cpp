@@ -1,0 +1,308 @@
+// Loads .ipynb files (nbformat 3 and 4) into cells, dropping output payloads while parsing.
+#include "notebook/notebook.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+namespace lstmlint::notebook {
+namespace {
+
+using json = nlohmann::json;
+
+// Drops what no rule reads (images, HTML, widget state, attachments, output metadata) at
+// parse time, so a notebook's memory follows its code and text rather than its file size.
+class PayloadFilter {
+ public:
+  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        stack_.push_back({event == json::parse_event_t::array_start, container_name()});
+        return true;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!stack_.empty()) stack_.pop_back();
+        return true;
+      case json::parse_event_t::key:
+        pending_key_ = parsed.get<std::string>();
+        return keep_key(pending_key_);
+      case json::parse_event_t::value:
+        return true;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool is_array;
+    std::string name;  // the key this container sits under, or "[]" for array elements
+  };
+
+  std::string container_name() const {
+    if (!stack_.empty() && stack_.back().is_array) return "[]";
+    return pending_key_;
+  }
+
+  const std::string& name_at(size_t from_top) const {
+    static const std::string none;
+    return stack_.size() > from_top ? stack_[stack_.size() - 1 - from_top].name : none;
+  }
+
+  bool keep_key(const std::string& key) const {
+    // v4: outputs[i].data.<mime>: keep text/plain only.
+    if (name_at(0) == "data" && name_at(2) == "outputs") return key == "text/plain";
+    // outputs[i].<key>: v3 stores payloads directly in the output object.
+    if (name_at(0) == "[]" && name_at(1) == "outputs") {
+      static const char* dropped[] = {"png", "jpeg", "svg", "html", "latex", "javascript",
+                                      "json", "pdf", "metadata"};
+      for (const char* d : dropped)
+        if (key == d) return false;
+      return true;
+    }
+    if (name_at(0) == "[]" && name_at(1) == "cells" && key == "attachments") return false;
+    if (name_at(0) == "" && stack_.size() == 1 && key == "widgets") return false;
+    return true;
+  }
+
+  std::vector<Frame> stack_;
+  std::string pending_key_;
+};
+
+const char* type_name(const json& value) {
+  switch (value.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "an array";
+    case json::value_t::string: return "a string";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a number";
+    default: return "an unexpected value";
+  }
+}
+
+[[noreturn]] void fail(const std::string& message) { throw NotebookError(message); }
+
+// nbformat stores multi-line text as a string or as a list of strings to be concatenated.
+std::string multiline_text(const json& value, const std::string& what) {
+  if (value.is_string()) return value.get<std::string>();
+  if (!value.is_array()) fail(what + " must be a string or a list of strings, found " + type_name(value));
+  std::string text;
+  for (const auto& part : value) {
+    if (!part.is_string()) fail(what + " must be a list of strings, found an item that is " + std::string(type_name(part)));
+    text += part.get_ref<const std::string&>();
+  }
+  return text;
+}
+
+std::optional<long long> execution_count(const json& cell, const char* key, const std::string& where) {
+  auto it = cell.find(key);
+  if (it == cell.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) fail(where + ": `" + key + "` must be an integer or null, found " + type_name(*it));
+  long long count = it->get<long long>();
+  if (count < 0) fail(where + ": `" + key + "` is negative (" + std::to_string(count) + ")");
+  return count;
+}
+
+std::string string_field(const json& object, const char* key, const std::string& where) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_array()) return multiline_text(*it, where + " `" + key + "`");
+  fail(where + ": `" + key + "` must be a string, found " + type_name(*it));
+}
+
+Output read_error(const json& out, const std::string& where) {
+  Output o;
+  o.kind = OutputKind::Error;
+  o.ename = strip_ansi(string_field(out, "ename", where));
+  o.evalue = strip_ansi(string_field(out, "evalue", where));
+  auto tb = out.find("traceback");
+  if (tb != out.end() && !tb->is_null()) {
+    if (!tb->is_array()) fail(where + ": `traceback` must be a list of strings, found " + type_name(*tb));
+    for (const auto& line : *tb) {
+      if (!line.is_string()) fail(where + ": `traceback` must be a list of strings");
+      o.traceback.push_back(strip_ansi(line.get_ref<const std::string&>()));
+    }
+  }
+  return o;
+}
+
+std::vector<Output> read_outputs(const json& cell, const std::string& where, bool v3) {
+  std::vector<Output> outputs;
+  auto it = cell.find("outputs");
+  if (it == cell.end() || it->is_null()) return outputs;
+  if (!it->is_array()) fail(where + ": `outputs` must be a list, found " + type_name(*it));
+  int n = 0;
+  for (const auto& out : *it) {
+    std::string owhere = where + " output " + std::to_string(++n);
+    if (!out.is_object()) fail(owhere + " must be an object, found " + type_name(out));
+    auto type_it = out.find("output_type");
+    if (type_it == out.end() || !type_it->is_string()) fail(owhere + " has no string `output_type`");
+    const std::string& type = type_it->get_ref<const std::string&>();
+    if (type == "stream") {
+      Output o;
+      o.kind = OutputKind::Stream;
+      o.text = string_field(out, "text", owhere);
+      outputs.push_back(std::move(o));
+    } else if (type == "error" || type == "pyerr") {
+      outputs.push_back(read_error(out, owhere));
+    } else if (type == "execute_result" || type == "display_data" || type == "pyout") {
+      Output o;
+      o.kind = type == "display_data" ? OutputKind::Display : OutputKind::Result;
+      if (v3) {
+        o.text = string_field(out, "text", owhere);
+      } else if (auto data = out.find("data"); data != out.end() && data->is_object()) {
+        o.text = string_field(*data, "text/plain", owhere + " data");
+      }
+      outputs.push_back(std::move(o));
+    }
+    // Other output types (update_display_data, unknown ones) carry nothing rules read.
+  }
+  return outputs;
+}
+
+Cell read_cell(const json& raw, int index, bool v3) {
+  std::string where = "cell " + std::to_string(index);
+  if (!raw.is_object()) fail(where + " must be an object, found " + type_name(raw));
+  auto type_it = raw.find("cell_type");
+  if (type_it == raw.end()) fail(where + " has no `cell_type`");
+  if (!type_it->is_string()) fail(where + ": `cell_type` must be a string, found " + type_name(*type_it));
+  const std::string& type = type_it->get_ref<const std::string&>();
+
+  Cell cell;
+  cell.index = index;
+  if (type == "code") {
+    cell.kind = CellKind::Code;
+  } else if (type == "markdown" || type == "heading") {
+    cell.kind = CellKind::Markdown;
+  } else if (type == "raw") {
+    cell.kind = CellKind::Raw;
+  } else {
+    fail(where + ": unknown `cell_type` \"" + type + "\"");
+  }
+  if (auto id = raw.find("id"); id != raw.end() && id->is_string()) cell.id = id->get<std::string>();
+
+  const char* source_key = (v3 && cell.kind == CellKind::Code) ? "input" : "source";
+  auto source = raw.find(source_key);
+  if (source == raw.end()) {
+    if (cell.kind == CellKind::Code) fail(where + " has no `" + std::string(source_key) + "`");
+  } else {
+    cell.source = multiline_text(*source, where + ": `" + source_key + "`");
+  }
+  if (cell.kind == CellKind::Code) {
+    cell.execution_count = execution_count(raw, v3 ? "prompt_number" : "execution_count", where);
+    cell.outputs = read_outputs(raw, where, v3);
+  }
+  return cell;
+}
+
+std::string notebook_language(const json& doc) {
+  auto meta = doc.find("metadata");
+  if (meta == doc.end() || !meta->is_object()) return "python";
+  if (auto ks = meta->find("kernelspec"); ks != meta->end() && ks->is_object()) {
+    if (auto lang = ks->find("language"); lang != ks->end() && lang->is_string()) return lang->get<std::string>();
+  }
+  if (auto li = meta->find("language_info"); li != meta->end() && li->is_object()) {
+    if (auto name = li->find("name"); name != li->end() && name->is_string()) return name->get<std::string>();
+  }
+  return "python";
+}
+
+std::string clean_json_error(const char* what) {
+  std::string message = what;
+  // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> "parse error at ..."
+  if (auto close = message.find("] "); message.rfind("[json.exception", 0) == 0 && close != std::string::npos)
+    message = message.substr(close + 2);
+  return message;
+}
+
+}  // namespace
+
+std::string strip_ansi(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\x1b') {
+      out += text[i];
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '[') {
+      // CSI: ESC [ parameters... final byte in 0x40..0x7E
+      size_t j = i + 2;
+      while (j < text.size() && !(text[j] >= 0x40 && text[j] <= 0x7E)) ++j;
+      i = j;
+    } else {
+      ++i;  // two-character escape
+    }
+  }
+  return out;
+}
+
+Notebook parse_notebook(std::string_view bytes, std::string path) {
+  if (bytes.find_first_not_of(" \t\r\n") == std::string_view::npos) fail("the file is empty");
+
+  json doc;
+  try {
+    doc = json::parse(bytes.begin(), bytes.end(), PayloadFilter{});
+  } catch (const json::exception& e) {
+    fail("invalid JSON: " + clean_json_error(e.what()));
+  }
+  if (!doc.is_object()) fail(std::string("not a notebook: the top level is ") + type_name(doc) + ", expected an object");
+
+  Notebook nb;
+  nb.path = std::move(path);
+  auto version = doc.find("nbformat");
+  if (version != doc.end()) {
+    if (!version->is_number_integer()) fail(std::string("`nbformat` must be an integer, found ") + type_name(*version));
+    nb.nbformat = version->get<int>();
+  } else if (!doc.contains("cells")) {
+    fail("not a notebook: no `nbformat` and no `cells`");
+  }
+  if (auto minor = doc.find("nbformat_minor"); minor != doc.end() && minor->is_number_integer())
+    nb.nbformat_minor = minor->get<int>();
+  if (nb.nbformat != 3 && nb.nbformat != 4)
+    fail("unsupported nbformat " + std::to_string(nb.nbformat) + " (lstm-lint reads nbformat 3 and 4)");
+  nb.language = notebook_language(doc);
+
+  int index = 0;
+  if (nb.nbformat == 4) {
+    auto cells = doc.find("cells");
+    if (cells == doc.end()) fail("nbformat 4 notebook without `cells`");
+    if (!cells->is_array()) fail(std::string("`cells` must be a list, found ") + type_name(*cells));
+    for (const auto& raw : *cells) nb.cells.push_back(read_cell(raw, ++index, false));
+  } else {
+    auto sheets = doc.find("worksheets");
+    if (sheets == doc.end()) fail("nbformat 3 notebook without `worksheets`");
+    if (!sheets->is_array()) fail(std::string("`worksheets` must be a list, found ") + type_name(*sheets));
+    for (const auto& sheet : *sheets) {
+      if (!sheet.is_object()) fail("a worksheet must be an object");
+      auto cells = sheet.find("cells");
+      if (cells == sheet.end() || cells->is_null()) continue;
+      if (!cells->is_array()) fail(std::string("worksheet `cells` must be a list, found ") + type_name(*cells));
+      for (const auto& raw : *cells) nb.cells.push_back(read_cell(raw, ++index, true));
+    }
+  }
+  return nb;
+}
+
+Notebook load_notebook_file(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) fail(std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) fail("is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(std::strerror(errno));
+  std::string bytes;
+  if (S_ISREG(st.st_mode)) bytes.reserve(static_cast<size_t>(st.st_size));
+  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(std::string("read error: ") + std::strerror(errno));
+  return parse_notebook(bytes, path);
+}
+
+}  // namespace lstmlint::notebook

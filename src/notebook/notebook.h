@@ -1,0 +1,56 @@
+// The notebook as rules see it: cells, sources, execution counts and the outputs rules read.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lstmlint::notebook {
+
+enum class CellKind { Code, Markdown, Raw };
+
+enum class OutputKind { Stream, Result, Display, Error };
+
+// Only what rules read is kept: stream text, text/plain results, errors. Payloads are dropped.
+struct Output {
+  OutputKind kind = OutputKind::Stream;
+  std::string text;  // stream text or text/plain
+  std::string ename;
+  std::string evalue;
+  std::vector<std::string> traceback;  // ANSI colour codes stripped
+};
+
+struct Cell {
+  int index = 0;  // 1-based among all cells
+  CellKind kind = CellKind::Code;
+  std::string id;
+  std::string source;
+  std::optional<long long> execution_count;
+  std::vector<Output> outputs;
+};
+
+struct Notebook {
+  std::string path;
+  int nbformat = 4;
+  int nbformat_minor = 0;
+  std::string language;  // "python" unless the metadata says otherwise
+  std::vector<Cell> cells;
+};
+
+// A notebook that cannot be read: the message names the problem (the caller adds the file).
+class NotebookError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses .ipynb bytes (nbformat 3 or 4). Throws NotebookError on anything malformed.
+Notebook parse_notebook(std::string_view bytes, std::string path);
+
+// Reads and parses a file; throws NotebookError with an OS-level reason when unreadable.
+Notebook load_notebook_file(const std::string& path);
+
+std::string strip_ansi(std::string_view text);
+
+}  // namespace lstmlint::notebook

@@ -1,0 +1,64 @@
+// tree-sitter-python wrappers.
+#include "python/syntax.h"
+
+#include <cstdlib>
+#include <cstring>
+
+extern "C" const TSLanguage* tree_sitter_python();
+
+namespace lstmlint::python {
+
+const TSLanguage* python_language() { return tree_sitter_python(); }
+
+SyntaxTree::SyntaxTree(TSTree* tree, std::string text) : tree_(tree), text_(std::move(text)) {}
+
+TSNode SyntaxTree::root() const { return ts_tree_root_node(tree_.get()); }
+
+bool SyntaxTree::has_error() const { return tree_ && ts_node_has_error(root()); }
+
+Parser::Parser() : parser_(ts_parser_new()) { ts_parser_set_language(parser_.get(), python_language()); }
+
+SyntaxTree Parser::parse(std::string text) {
+  TSTree* tree = ts_parser_parse_string(parser_.get(), nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  return SyntaxTree(tree, std::move(text));
+}
+
+TSNode field(TSNode n, const char* name) {
+  if (ts_node_is_null(n)) return n;
+  return ts_node_child_by_field_name(n, name, static_cast<uint32_t>(std::strlen(name)));
+}
+
+std::string_view text(TSNode n, std::string_view source) {
+  if (ts_node_is_null(n)) return {};
+  uint32_t start = ts_node_start_byte(n), end = ts_node_end_byte(n);
+  if (end > source.size() || start > end) return {};
+  return source.substr(start, end - start);
+}
+
+std::vector<TSNode> children(TSNode n) {
+  std::vector<TSNode> out;
+  if (ts_node_is_null(n)) return out;
+  TSTreeCursor cursor = ts_tree_cursor_new(n);
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do out.push_back(ts_tree_cursor_current_node(&cursor));
+    while (ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+  return out;
+}
+
+std::vector<TSNode> named_children(TSNode n) {
+  std::vector<TSNode> out;
+  for (TSNode c : children(n))
+    if (ts_node_is_named(c)) out.push_back(c);
+  return out;
+}
+
+std::string sexp(TSNode n) {
+  char* s = ts_node_string(n);
+  std::string out = s ? s : "";
+  std::free(s);
+  return out;
+}
+
+}  // namespace lstmlint::python

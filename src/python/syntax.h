@@ -1,0 +1,57 @@
+// tree-sitter-python wrappers: a parser per thread, owned trees, and small node helpers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tree_sitter/api.h>
+
+namespace lstmlint::python {
+
+// A parsed cell. Owns the tree and the (masked) text the tree's byte offsets refer to.
+class SyntaxTree {
+ public:
+  SyntaxTree() = default;
+  SyntaxTree(TSTree* tree, std::string text);
+  TSNode root() const;
+  const std::string& text() const { return text_; }
+  bool valid() const { return tree_ != nullptr; }
+  bool has_error() const;
+
+ private:
+  struct Deleter {
+    void operator()(TSTree* t) const { ts_tree_delete(t); }
+  };
+  std::unique_ptr<TSTree, Deleter> tree_;
+  std::string text_;
+};
+
+class Parser {
+ public:
+  Parser();
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+  SyntaxTree parse(std::string text);
+
+ private:
+  struct Deleter {
+    void operator()(TSParser* p) const { ts_parser_delete(p); }
+  };
+  std::unique_ptr<TSParser, Deleter> parser_;
+};
+
+const TSLanguage* python_language();
+
+// --- node helpers -----------------------------------------------------------------------
+inline std::string_view type(TSNode n) { return ts_node_is_null(n) ? std::string_view() : ts_node_type(n); }
+inline bool is(TSNode n, std::string_view t) { return !ts_node_is_null(n) && type(n) == t; }
+inline bool null(TSNode n) { return ts_node_is_null(n); }
+TSNode field(TSNode n, const char* name);
+std::string_view text(TSNode n, std::string_view source);
+std::vector<TSNode> children(TSNode n);        // all children, in order
+std::vector<TSNode> named_children(TSNode n);  // named children, in order
+std::string sexp(TSNode n);                     // S-expression, for --debug-tree
+
+}  // namespace lstmlint::python
