@@ -3,8 +3,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <cstdio>
+#include <deque>
+#include <memory>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -14,43 +15,107 @@ namespace {
 
 using json = nlohmann::json;
 
-// Drops what no rule reads (images, HTML, widget state, attachments, output metadata) at
-// parse time, so a notebook's memory follows its code and text rather than its file size.
-class PayloadFilter {
+// A SAX handler that builds the DOM but drops what no rule reads (images, HTML, widget state,
+// attachments, output metadata) as it parses, so memory follows a notebook's code and text
+// rather than its file size, and no payload is ever copied into the tree.
+class FilteringDomBuilder {
  public:
-  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        stack_.push_back({event == json::parse_event_t::array_start, container_name()});
-        return true;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        if (!stack_.empty()) stack_.pop_back();
-        return true;
-      case json::parse_event_t::key:
-        pending_key_ = parsed.get<std::string>();
-        return keep_key(pending_key_);
-      case json::parse_event_t::value:
-        return true;
+  explicit FilteringDomBuilder(json& root) : root_(root) {}
+
+  bool null() { return add(json(nullptr)); }
+  bool boolean(bool v) { return add(json(v)); }
+  bool number_integer(json::number_integer_t v) { return add(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return add(json(v)); }
+  bool number_float(json::number_float_t v, const std::string&) { return add(json(v)); }
+  bool string(std::string& v) { return add(json(std::move(v))); }
+  bool binary(json::binary_t& v) { return add(json(std::move(v))); }
+
+  bool start_object(std::size_t) { return open(json::value_t::object); }
+  bool start_array(std::size_t) { return open(json::value_t::array); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(std::string& k) {
+    if (skip_depth_ > 0) return true;
+    skip_next_ = !keep_key(k);
+    if (!skip_next_) {
+      key_ = std::move(k);
     }
     return true;
   }
 
- private:
-  struct Frame {
-    bool is_array;
-    std::string name;  // the key this container sits under, or "[]" for array elements
-  };
-
-  std::string container_name() const {
-    if (!stack_.empty() && stack_.back().is_array) return "[]";
-    return pending_key_;
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    throw NotebookError(std::string("invalid JSON: ") + clean(e.what()));
   }
 
+ private:
+  struct Frame {
+    json* value;
+    const std::string* name;  // the key this container sits under; nullptr for array items
+  };
+
+  static std::string clean(const char* what) {
+    std::string message = what;
+    auto close = message.find("] ");
+    if (message.rfind("[json.exception", 0) == 0 && close != std::string::npos) message = message.substr(close + 2);
+    return message;
+  }
+
+  // Where a new value goes: the root, the end of an array, or under the last key.
+  json* place(json&& value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    json& parent = *stack_.back().value;
+    if (parent.is_array()) {
+      parent.push_back(std::move(value));
+      return &parent.back();
+    }
+    json& slot = parent[key_];
+    slot = std::move(value);
+    return &slot;
+  }
+
+  bool add(json&& value) {
+    if (skip_depth_ > 0) return true;
+    if (skip_next_) {
+      skip_next_ = false;
+      return true;
+    }
+    place(std::move(value));
+    return true;
+  }
+
+  bool open(json::value_t type) {
+    if (skip_depth_ > 0 || skip_next_) {
+      skip_next_ = false;
+      ++skip_depth_;
+      return true;
+    }
+    const std::string* name = nullptr;
+    if (!stack_.empty() && stack_.back().value->is_object()) names_.push_back(key_), name = &names_.back();
+    json* j = place(json(type));
+    stack_.push_back({j, name});
+    return true;
+  }
+
+  bool close() {
+    if (skip_depth_ > 0) {
+      --skip_depth_;
+      return true;
+    }
+    if (stack_.back().name) names_.pop_back();
+    stack_.pop_back();
+    return true;
+  }
+
+  // The name of the container `from_top` levels up ("[]" for array items).
   const std::string& name_at(size_t from_top) const {
-    static const std::string none;
-    return stack_.size() > from_top ? stack_[stack_.size() - 1 - from_top].name : none;
+    static const std::string none, item = "[]";
+    if (stack_.size() <= from_top) return none;
+    const Frame& f = stack_[stack_.size() - 1 - from_top];
+    return f.name ? *f.name : item;
   }
 
   bool keep_key(const std::string& key) const {
@@ -58,19 +123,22 @@ class PayloadFilter {
     if (name_at(0) == "data" && name_at(2) == "outputs") return key == "text/plain";
     // outputs[i].<key>: v3 stores payloads directly in the output object.
     if (name_at(0) == "[]" && name_at(1) == "outputs") {
-      static const char* dropped[] = {"png", "jpeg", "svg", "html", "latex", "javascript",
-                                      "json", "pdf", "metadata"};
+      static const char* dropped[] = {"png", "jpeg", "svg", "html", "latex", "javascript", "json", "pdf", "metadata"};
       for (const char* d : dropped)
         if (key == d) return false;
       return true;
     }
     if (name_at(0) == "[]" && name_at(1) == "cells" && key == "attachments") return false;
-    if (name_at(0) == "" && stack_.size() == 1 && key == "widgets") return false;
+    if (stack_.size() == 2 && name_at(0) == "metadata" && key == "widgets") return false;
     return true;
   }
 
+  json& root_;
   std::vector<Frame> stack_;
-  std::string pending_key_;
+  std::deque<std::string> names_;  // stable addresses for Frame::name
+  std::string key_;
+  bool skip_next_ = false;
+  size_t skip_depth_ = 0;
 };
 
 const char* type_name(const json& value) {
@@ -249,8 +317,9 @@ Notebook parse_notebook(std::string_view bytes, std::string path) {
   if (bytes.find_first_not_of(" \t\r\n") == std::string_view::npos) fail("the file is empty");
 
   json doc;
+  FilteringDomBuilder builder(doc);
   try {
-    doc = json::parse(bytes.begin(), bytes.end(), PayloadFilter{});
+    json::sax_parse(bytes.begin(), bytes.end(), &builder);
   } catch (const json::exception& e) {
     fail("invalid JSON: " + clean_json_error(e.what()));
   }
@@ -296,12 +365,13 @@ Notebook load_notebook_file(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) fail(std::strerror(errno));
   if (S_ISDIR(st.st_mode)) fail("is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(std::strerror(errno));
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) fail(std::strerror(errno));
   std::string bytes;
+  char chunk[1 << 16];
   if (S_ISREG(st.st_mode)) bytes.reserve(static_cast<size_t>(st.st_size));
-  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(std::string("read error: ") + std::strerror(errno));
+  while (size_t n = std::fread(chunk, 1, sizeof chunk, file.get())) bytes.append(chunk, n);
+  if (std::ferror(file.get())) fail(std::string("read error: ") + std::strerror(errno));
   return parse_notebook(bytes, path);
 }
 
