@@ -15,6 +15,14 @@ namespace {
 
 using json = nlohmann::json;
 
+std::string clean_json_error(const char* what) {
+  std::string message = what;
+  // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> "parse error at ..."
+  if (auto close = message.find("] "); message.rfind("[json.exception", 0) == 0 && close != std::string::npos)
+    message = message.substr(close + 2);
+  return message;
+}
+
 // A SAX handler that builds the DOM but drops what no rule reads (images, HTML, widget state,
 // attachments, output metadata) as it parses, so memory follows a notebook's code and text
 // rather than its file size, and no payload is ever copied into the tree.
@@ -45,7 +53,7 @@ class FilteringDomBuilder {
   }
 
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
-    throw NotebookError(std::string("invalid JSON: ") + clean(e.what()));
+    throw NotebookError("invalid JSON: " + clean_json_error(e.what()));
   }
 
  private:
@@ -53,13 +61,6 @@ class FilteringDomBuilder {
     json* value;
     const std::string* name;  // the key this container sits under; nullptr for array items
   };
-
-  static std::string clean(const char* what) {
-    std::string message = what;
-    auto close = message.find("] ");
-    if (message.rfind("[json.exception", 0) == 0 && close != std::string::npos) message = message.substr(close + 2);
-    return message;
-  }
 
   // Where a new value goes: the root, the end of an array, or under the last key.
   json* place(json&& value) {
@@ -283,13 +284,6 @@ std::string notebook_language(const json& doc) {
   return "python";
 }
 
-std::string clean_json_error(const char* what) {
-  std::string message = what;
-  // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> "parse error at ..."
-  if (auto close = message.find("] "); message.rfind("[json.exception", 0) == 0 && close != std::string::npos)
-    message = message.substr(close + 2);
-  return message;
-}
 
 }  // namespace
 
