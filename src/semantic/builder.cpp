@@ -115,6 +115,7 @@ class Builder {
     b.kind = kind;
     b.scope = target_scope(b.name, ctx.scope, walrus);
     b.span = m_.span_of(ident, cell_->index);
+    b.byte = ts_node_start_byte(ident);
     b.effective_byte = effective;
     b.value = value;
     b.deferred = ctx.deferred;
@@ -229,6 +230,7 @@ class Builder {
       return;
     }
     if (ty == "call") return visit_call(n, ctx);
+    if (ty == "subscript") record_subscript(n, ctx);
     if (ty == "string" || ty == "comment" || ty == "integer" || ty == "float") {
       if (ty == "string") visit_children(n, ctx);  // f-string interpolations read names
       return;
@@ -558,6 +560,26 @@ class Builder {
     visit(field(n, "body"), inner);
   }
 
+  void record_subscript(TSNode n, const Ctx& ctx) {
+    TSNode value = field(n, "value");
+    if (!is(value, "identifier")) return;
+    Subscript s;
+    s.name = str(value);
+    s.cell = cell_->index;
+    s.scope = ctx.scope;
+    s.node = n;
+    s.span = m_.span_of(n, cell_->index);
+    TSTreeCursor cursor = ts_tree_cursor_new(n);
+    if (ts_tree_cursor_goto_first_child(&cursor)) {
+      do {
+        const char* f = ts_tree_cursor_current_field_name(&cursor);
+        if (f && std::string_view(f) == "subscript") s.indices.push_back(ts_tree_cursor_current_node(&cursor));
+      } while (ts_tree_cursor_goto_next_sibling(&cursor));
+    }
+    ts_tree_cursor_delete(&cursor);
+    m_.subscripts_.push_back(std::move(s));
+  }
+
   void visit_call(TSNode n, const Ctx& ctx) {
     TSNode fn = field(n, "function");
     visit(fn, ctx);
@@ -707,6 +729,7 @@ class Builder {
   }
 
   void derive_training_facts() {
+    for (Call& c : m_.calls_) c.target_function = function_named(c);
     for (const Binding& b : m_.bindings_) {
       if (b.scope != 0 || b.deferred || b.kind != BindingKind::Assignment || null(b.value)) continue;
       TSNode ctor = constructor_call(b.value, b.cell);
@@ -715,13 +738,15 @@ class Builder {
       if (call_id < 0) continue;
       const Call& call = m_.calls_[static_cast<size_t>(call_id)];
       if (is_model_constructor(call)) {
-        m_.model_creations_.push_back({b.id, b.name, b.cell, call_id, call.qualified.empty() ? call.callee : call.qualified});
+        m_.model_creations_.push_back({b.id, b.name, b.cell, call_id, call.qualified.empty() ? call.callee : call.qualified,
+                                       notebook_class(call)});
       } else if (is_optimizer(call)) {
         OptimizerCreation o{b.id, b.name, b.cell, call_id, call.qualified, {}};
         if (const Argument* params = call.argument(0, "params")) o.models = parameter_owners(b.cell, params->node);
         m_.optimizer_creations_.push_back(std::move(o));
       }
     }
+    derive_recurrent_layers();
     for (CellInfo& ci : m_.cells_) {
       for (int call_id : ci.calls) {
         const Call& c = m_.calls_[static_cast<size_t>(call_id)];
@@ -778,6 +803,102 @@ class Builder {
     for (const auto& p : passed) ci.runtime_reads.insert(p.second);
   }
 
+  // The notebook class a call constructs (`Net(...)`), or -1.
+  int notebook_class(const Call& c) const {
+    if (!c.receiver.empty() || c.callee != c.method) return -1;
+    const Binding* b = m_.reaching_binding(c.callee, c.cell, ts_node_start_byte(c.node));
+    if (!b) {
+      const auto& all = m_.module_bindings(c.callee);
+      if (!all.empty()) b = &m_.bindings_[static_cast<size_t>(all.back())];
+    }
+    if (!b) return -1;
+    auto it = class_of_binding_.find(b->id);
+    return it == class_of_binding_.end() ? -1 : it->second;
+  }
+
+  static std::string recurrent_kind(const std::string& q, bool& keras) {
+    std::string last = q.substr(q.rfind('.') + 1);
+    static const char* torch_kinds[] = {"LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"};
+    static const char* keras_kinds[] = {"LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU", "ConvLSTM2D", "LSTMV1", "GRUV1"};
+    keras = false;
+    if (q == "torch.nn." + last || q == "torch.nn.modules.rnn." + last) {
+      for (const char* k : torch_kinds)
+        if (last == k) return last;
+      return {};
+    }
+    bool keras_path = q.rfind("keras.", 0) == 0 || q.rfind("tensorflow.keras.", 0) == 0 ||
+                      q.rfind("tensorflow.python.keras.", 0) == 0 || q.rfind("tf_keras.", 0) == 0;
+    if (!keras_path) return {};
+    for (const char* k : keras_kinds)
+      if (last == k) return keras = true, last;
+    return {};
+  }
+
+  static Value or_default(const Argument* a, Value fallback, bool has_unpacked_kwargs) {
+    if (a) return a->value;
+    return has_unpacked_kwargs ? Value{} : fallback;
+  }
+
+  void derive_recurrent_layers() {
+    for (const Call& c : m_.calls_) {
+      RecurrentLayer r;
+      r.kind = recurrent_kind(c.qualified, r.keras);
+      if (r.kind.empty()) continue;
+      r.call = c.id;
+      bool unpacked = std::any_of(c.kwargs.begin(), c.kwargs.end(), [](const Argument& a) { return a.unpacked; });
+      if (!r.keras) {
+        r.input_size = or_default(c.argument(0, "input_size"), {}, unpacked);
+        r.hidden_size = or_default(c.argument(1, "hidden_size"), {}, unpacked);
+        bool cell = r.kind.size() > 4 && r.kind.substr(r.kind.size() - 4) == "Cell";
+        if (!cell) {
+          r.num_layers = or_default(c.argument(2, "num_layers"), Value::of_int(1), unpacked);
+          r.batch_first = or_default(c.argument(4, "batch_first"), Value::of_bool(false), unpacked);
+          r.bidirectional = or_default(c.argument(6, "bidirectional"), Value::of_bool(false), unpacked);
+        }
+      } else {
+        r.stateful = or_default(c.keyword("stateful"), Value::of_bool(false), unpacked);
+      }
+      attach_owner(r, c);
+      m_.recurrent_layers_.push_back(std::move(r));
+    }
+  }
+
+  // Who holds the layer: a module-level name, `self.<attr>` of a class, or a Keras model.
+  void attach_owner(RecurrentLayer& r, const Call& c) {
+    for (int id : m_.cell(c.cell).module_bindings) {
+      const Binding& b = m_.bindings_[static_cast<size_t>(id)];
+      if (!null(b.value) && ts_node_eq(b.value, c.node)) r.name = b.name;
+    }
+    for (const Class& k : m_.classes_)
+      for (const SelfAttribute& a : k.attributes)
+        if (k.cell == c.cell && !null(a.value) && ts_node_eq(a.value, c.node)) r.cls = k.id, r.attribute = a.name;
+    if (!r.keras) return;
+    // model.add(LSTM(...)) or model = Sequential([LSTM(...), ...])
+    for (TSNode p = ts_node_parent(c.node); !null(p); p = ts_node_parent(p)) {
+      if (is(p, "call")) {
+        int outer = call_at(c.cell, p);
+        if (outer < 0) break;
+        const Call& o = m_.calls_[static_cast<size_t>(outer)];
+        if (o.method == "add" && !o.receiver.empty()) {
+          r.keras_model = o.receiver;
+          const Binding* b = m_.reaching_binding(o.receiver, o.cell, ts_node_start_byte(o.node));
+          r.keras_model_binding = b ? b->id : -1;
+        }
+        if (o.method == "Sequential" || o.qualified.find("Sequential") != std::string::npos) {
+          TSNode stmt = ts_node_parent(p);
+          if (is(stmt, "assignment") && is(field(stmt, "left"), "identifier")) {
+            r.keras_model = str_in(c.cell, field(stmt, "left"));
+            for (int id : m_.cell(c.cell).module_bindings)
+              if (m_.bindings_[static_cast<size_t>(id)].effective_byte == ts_node_end_byte(stmt)) r.keras_model_binding = id;
+          }
+        }
+        break;
+      }
+    }
+  }
+
+  std::string str_in(int cell, TSNode n) const { return std::string(m_.text_of(n, cell)); }
+
   bool is_model_constructor(const Call& c) const {
     const std::string& q = c.qualified;
     if (q.rfind("torch.nn.", 0) == 0) {
@@ -787,15 +908,8 @@ class Builder {
              q != "torch.nn.Parameter" && q != "torch.nn.ParameterList";
     }
     if (q == "torch.load" || q == "torch.jit.load") return true;
-    if (!c.receiver.empty() || c.callee != c.method) return false;
-    const Binding* b = m_.reaching_binding(c.callee, c.cell, ts_node_start_byte(c.node));
-    if (!b) {
-      const auto& all = m_.module_bindings(c.callee);
-      if (!all.empty()) b = &m_.bindings_[static_cast<size_t>(all.back())];
-    }
-    if (!b) return false;
-    auto it = class_of_binding_.find(b->id);
-    return it != class_of_binding_.end() && m_.classes_[static_cast<size_t>(it->second)].is_nn_module;
+    int k = notebook_class(c);
+    return k >= 0 && m_.classes_[static_cast<size_t>(k)].is_nn_module;
   }
 
   static bool is_optimizer(const Call& c) {

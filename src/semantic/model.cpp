@@ -96,6 +96,145 @@ std::string Model::qualify(TSNode expr, int cell, int scope) const {
   return agreed;
 }
 
+const RecurrentLayer* Model::recurrent_layer_called(const Call& call) const {
+  TSNode fn = field(call.node, "function");
+  if (is(fn, "attribute") && is(field(fn, "object"), "identifier") && text_of(field(fn, "object"), call.cell) == "self") {
+    if (call.function < 0) return nullptr;
+    int cls = functions_[static_cast<size_t>(call.function)].enclosing_class;
+    for (const auto& r : recurrent_layers_)
+      if (r.cls >= 0 && r.cls == cls && r.attribute == call.method) return &r;
+    return nullptr;
+  }
+  if (!is(fn, "identifier") || resolve_local(call.callee, call.scope) > 0) return nullptr;
+  const Binding* b = reaching_binding(call.callee, call.cell, ts_node_start_byte(call.node));
+  for (const auto& r : recurrent_layers_) {
+    if (r.name != call.callee) continue;
+    const Call& ctor = calls_[static_cast<size_t>(r.call)];
+    if (!b || (b->cell == ctor.cell && !null(b->value) && ts_node_eq(b->value, ctor.node))) return &r;
+  }
+  return nullptr;
+}
+
+int Model::instance_class(const std::string& name, int cell, uint32_t byte) const {
+  const Binding* b = reaching_binding(name, cell, byte);
+  if (!b) {
+    const auto& all = module_bindings(name);
+    if (all.size() == 1) b = &bindings_[static_cast<size_t>(all.front())];
+  }
+  if (!b) return -1;
+  for (const auto& m : model_creations_)
+    if (m.binding == b->id) return m.class_id;
+  return -1;
+}
+
+bool Model::class_has_recurrent(int cls) const {
+  for (int depth = 0; cls >= 0 && depth < 8; ++depth) {
+    for (const auto& r : recurrent_layers_)
+      if (r.cls == cls) return true;
+    int base = -1;
+    for (const auto& b : classes_[static_cast<size_t>(cls)].bases)
+      for (const auto& k : classes_)
+        if (k.name == b && k.id != cls) base = k.id;
+    cls = base;
+  }
+  return false;
+}
+
+bool Model::is_recurrent_call(const Call& call) const {
+  if (recurrent_layer_called(call)) return true;
+  if (!call.receiver.empty() || call.callee != call.method || resolve_local(call.callee, call.scope) > 0) return false;
+  int cls = instance_class(call.callee, call.cell, ts_node_start_byte(call.node));
+  return cls >= 0 && class_has_recurrent(cls);
+}
+
+TSNode Model::assignment_of(const Call& call) const {
+  TSNode parent = ts_node_parent(call.node);
+  if (is(parent, "assignment") && ts_node_eq(field(parent, "right"), call.node)) return parent;
+  return TSNode{};
+}
+
+std::vector<std::string> Model::tuple_names(TSNode expr, int cell) const {
+  std::vector<std::string> names;
+  if (is(expr, "identifier")) {
+    names.emplace_back(text_of(expr, cell));
+  } else if (is(expr, "tuple") || is(expr, "parenthesized_expression") || is(expr, "list") ||
+             is(expr, "pattern_list") || is(expr, "tuple_pattern") || is(expr, "list_pattern") ||
+             is(expr, "expression_list")) {
+    for (TSNode c : named_children(expr)) {
+      auto inner = tuple_names(c, cell);
+      names.insert(names.end(), inner.begin(), inner.end());
+    }
+  }
+  return names;
+}
+
+std::vector<std::string> Model::target_names(TSNode assignment, int cell) const {
+  return tuple_names(field(assignment, "left"), cell);
+}
+
+bool Model::is_optimizer_name(const std::string& name) const {
+  for (const auto& o : optimizer_creations_)
+    if (o.name == name) return true;
+  return false;
+}
+
+int Model::dimension_of(TSNode expr, int cell, const std::string& tensor) const {
+  auto literal_int = [&](TSNode n) {
+    Value v = is(n, "integer") ? value_of(n, cell, 0) : Value{};
+    return v.as_int() ? static_cast<int>(*v.as_int()) : -1;
+  };
+  auto is_tensor = [&](TSNode n) { return is(n, "identifier") && text_of(n, cell) == tensor; };
+  if (is(expr, "call")) {  // x.size(k)
+    TSNode fn = field(expr, "function");
+    auto args = named_children(field(expr, "arguments"));
+    if (is(fn, "attribute") && text_of(field(fn, "attribute"), cell) == "size" && is_tensor(field(fn, "object")) && args.size() == 1)
+      return literal_int(args[0]);
+    return -1;
+  }
+  if (is(expr, "subscript")) {  // x.shape[k], x.size()[k]
+    TSNode value = field(expr, "value");
+    TSNode index = field(expr, "subscript");
+    bool shape = is(value, "attribute") && text_of(field(value, "attribute"), cell) == "shape" && is_tensor(field(value, "object"));
+    bool size_call = is(value, "call") && is(field(value, "function"), "attribute") &&
+                     text_of(field(field(value, "function"), "attribute"), cell) == "size" &&
+                     is_tensor(field(field(value, "function"), "object")) && named_children(field(value, "arguments")).empty();
+    if (shape || size_call) return literal_int(index);
+  }
+  return -1;
+}
+
+bool Model::in_loop(const Call& call, int loop) const {
+  return std::find(call.loops.begin(), call.loops.end(), loop) != call.loops.end();
+}
+
+bool Model::in_loop(const Binding& binding, int loop) const {
+  const Loop& l = loops_[static_cast<size_t>(loop)];
+  return binding.cell == l.cell && binding.byte >= ts_node_start_byte(l.node) && binding.byte < ts_node_end_byte(l.node);
+}
+
+bool Model::function_calls(int function, std::string_view method, int depth) const {
+  if (function < 0 || depth > 4) return false;
+  for (int id : functions_[static_cast<size_t>(function)].calls) {
+    const Call& c = calls_[static_cast<size_t>(id)];
+    if (c.method == method && !c.receiver.empty()) return true;
+    if (c.method == method && c.callee != c.method) return true;  // (a + b).backward()
+    if (c.target_function != function && function_calls(c.target_function, method, depth + 1)) return true;
+  }
+  return false;
+}
+
+bool Model::loop_calls(int loop, std::string_view method) const {
+  const Loop& l = loops_[static_cast<size_t>(loop)];
+  const auto& ids = l.function >= 0 ? functions_[static_cast<size_t>(l.function)].calls : cell(l.cell).calls;
+  for (int id : ids) {
+    const Call& c = calls_[static_cast<size_t>(id)];
+    if (!in_loop(c, loop)) continue;
+    if (c.method == method && c.callee != c.method) return true;
+    if (function_calls(c.target_function, method)) return true;
+  }
+  return false;
+}
+
 namespace {
 
 bool deferred_scope(const std::vector<Scope>& scopes, int scope) {

@@ -44,6 +44,7 @@ struct Binding {
   int scope = 0;           // scope the name is bound in (0 = module, also for `global x` in a def)
   int cell = 0;
   Span span;               // the bound name
+  uint32_t byte = 0;       // start of the bound name in the cell
   uint32_t effective_byte = 0;  // where in the cell the binding takes effect
   TSNode value{};          // `name = value` with a single plain target; null otherwise
   std::string qualified;   // imports: the dotted name it refers to ("torch.nn")
@@ -87,6 +88,7 @@ struct Call {
   std::vector<Argument> kwargs;
   bool at_cell_run = false;
   std::vector<int> loops;  // enclosing loop ids, outermost first
+  int target_function = -1;  // the notebook function it calls, if any
 
   const Argument* keyword(std::string_view name) const;
   const Argument* positional(size_t i) const;
@@ -133,6 +135,30 @@ struct Class {
   bool is_nn_module = false;
 };
 
+// `out[:, -1, :]`: a subscript of a plain name.
+struct Subscript {
+  std::string name;
+  int cell = 0;
+  int scope = 0;
+  TSNode node{};
+  Span span;
+  std::vector<TSNode> indices;
+};
+
+// nn.LSTM/GRU/RNN(+Cell) or a Keras LSTM/GRU/SimpleRNN layer, with its stated arguments.
+struct RecurrentLayer {
+  int call = 0;
+  std::string kind;  // "LSTM", "GRU", "RNN", "LSTMCell", "SimpleRNN", ...
+  bool keras = false;
+  Value input_size, hidden_size, num_layers, batch_first, bidirectional;  // torch (defaults filled in)
+  Value stateful;                                                        // Keras (default False)
+  std::string name;        // module-level name bound to it
+  int cls = -1;            // or `self.<attribute>` of a notebook class
+  std::string attribute;
+  std::string keras_model;  // Keras: the model variable it was added to, if known
+  int keras_model_binding = -1;  // ... and the binding of that variable it belongs to
+};
+
 // A method call that runs when a cell runs, directly or inside notebook functions it calls.
 struct Effect {
   std::string method;   // "step", "backward", "zero_grad"
@@ -148,6 +174,7 @@ struct ModelCreation {
   int cell = 0;
   int call = 0;
   std::string cls;
+  int class_id = -1;  // the notebook class constructed, if any
 };
 
 // `opt = torch.optim.Adam(model.parameters(), ...)`.
@@ -195,6 +222,34 @@ class Model {
   const std::vector<Class>& classes() const { return classes_; }
   const std::vector<ModelCreation>& model_creations() const { return model_creations_; }
   const std::vector<OptimizerCreation>& optimizer_creations() const { return optimizer_creations_; }
+  const std::vector<RecurrentLayer>& recurrent_layers() const { return recurrent_layers_; }
+  const std::vector<Subscript>& subscripts() const { return subscripts_; }
+
+  // The recurrent layer a call invokes (`self.lstm(x)`, `rnn(x, h)`), if known.
+  const RecurrentLayer* recurrent_layer_called(const Call& call) const;
+  // The notebook nn.Module class a name holds an instance of at (cell, byte), or -1.
+  int instance_class(const std::string& name, int cell, uint32_t byte) const;
+  // Whether a notebook class (or one of its notebook base classes) owns a recurrent layer.
+  bool class_has_recurrent(int cls) const;
+  // A call into a recurrent layer or into a model whose class owns one.
+  bool is_recurrent_call(const Call& call) const;
+
+  // The assignment whose right-hand side is this call (`out, h = lstm(x, h)`), or null.
+  TSNode assignment_of(const Call& call) const;
+  // Plain names bound by an assignment's targets, flattened: `out, (h, c)` -> out, h, c.
+  std::vector<std::string> target_names(TSNode assignment, int cell) const;
+  // Plain names in an expression that is a name or a tuple of names: `(h, c)` -> h, c.
+  std::vector<std::string> tuple_names(TSNode expr, int cell) const;
+  // Whether a name is bound to an optimizer (`opt = torch.optim.Adam(...)`) anywhere.
+  bool is_optimizer_name(const std::string& name) const;
+  // k for `x.size(k)`, `x.shape[k]` or `x.size()[k]` on the given name; -1 otherwise.
+  int dimension_of(TSNode expr, int cell, const std::string& tensor) const;
+
+  bool in_loop(const Call& call, int loop) const;
+  bool in_loop(const Binding& binding, int loop) const;
+  // Whether the loop's body calls `.method()`, directly or through notebook functions it calls.
+  bool loop_calls(int loop, std::string_view method) const;
+  bool function_calls(int function, std::string_view method, int depth = 0) const;
 
   // Module-level bindings of a name, in notebook (top-down) order.
   const std::vector<int>& module_bindings(const std::string& name) const;
@@ -230,6 +285,8 @@ class Model {
   std::vector<Class> classes_;
   std::vector<ModelCreation> model_creations_;
   std::vector<OptimizerCreation> optimizer_creations_;
+  std::vector<RecurrentLayer> recurrent_layers_;
+  std::vector<Subscript> subscripts_;
   std::unordered_map<std::string, std::vector<int>> module_index_;
 };
 

@@ -1,0 +1,28 @@
+// state-not-detached: recurrent state returned by a forward call is fed into the next
+// iteration's call with its graph attached, in a loop that calls backward().
+#include <algorithm>
+
+#include "engine/registry.h"
+#include "semantic/state_flow.h"
+
+namespace lstmlint::rules {
+
+void check_state_not_detached(const engine::Context& ctx, engine::Diagnostics& out) {
+  for (const auto& flow : semantic::find_state_feedback(ctx.model)) {
+    if (flow.broken_in_loop || !flow.loop_trains) continue;
+    const std::string& name = flow.names.front();
+    std::string callee = flow.call->callee;
+    out.report(flow.state_span,
+               "`" + flow.state_text + "` returned by `" + callee + "(...)` is passed back into it on the next "
+               "iteration without `.detach()`: the graph of every earlier batch stays attached, so the second "
+               "`backward()` raises \"Trying to backward through the graph a second time\" (with "
+               "`retain_graph=True`, memory and time grow with every batch)",
+               flow.names.size() > 1
+                   ? "Detach before the call: `" + flow.state_text + " = " + flow.names[0] + ".detach(), " +
+                         flow.names[1] + ".detach()`, or re-create the state for each batch"
+                   : "Detach before the call: `" + name + " = " + name + ".detach()` (for an LSTM tuple: `" + name +
+                         " = tuple(s.detach() for s in " + name + ")`), or re-create it for each batch");
+  }
+}
+
+}  // namespace lstmlint::rules

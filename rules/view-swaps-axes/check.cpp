@@ -1,0 +1,23 @@
+// view-swaps-axes: `x.view(x.size(1), x.size(0), ...)` reinterprets memory instead of moving
+// the axes, so (batch, time) becomes (time, batch) with the samples scrambled.
+#include "engine/registry.h"
+
+namespace lstmlint::rules {
+
+void check_view_swaps_axes(const engine::Context& ctx, engine::Diagnostics& out) {
+  const auto& model = ctx.model;
+  for (const auto& c : model.calls()) {
+    if ((c.method != "view" && c.method != "reshape") || c.receiver.empty() || c.args.size() < 2) continue;
+    int first = model.dimension_of(c.args[0].node, c.cell, c.receiver);
+    int second = model.dimension_of(c.args[1].node, c.cell, c.receiver);
+    if (first != 1 || second != 0) continue;
+    out.report(c.span,
+               "`" + c.callee + "(...)` puts dimension 1 of `" + c.receiver + "` first and dimension 0 second, but `." +
+                   c.method + "` only reinterprets the memory: the result has the swapped shape with the elements "
+                   "of different samples and time steps mixed together",
+               "Swap axes with `" + c.receiver + ".transpose(0, 1)` or `" + c.receiver +
+                   ".permute(1, 0, 2)` (add `.contiguous()` before a later `.view`)");
+  }
+}
+
+}  // namespace lstmlint::rules

@@ -1,0 +1,66 @@
+// weights-reinit-as-reset: reset_parameters() / nn.init.* on recurrent weights inside a
+// training loop, or inside a method whose name says it resets the state.
+#include <algorithm>
+#include <cctype>
+
+#include "engine/registry.h"
+
+namespace lstmlint::rules {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// A method meant to reset the recurrent *state*, not the weights.
+bool state_reset_method(const std::string& name) {
+  std::string n = lower(name);
+  if (n == "__init__" || n == "reset_parameters" || n.find("weight") != std::string::npos ||
+      n.find("param") != std::string::npos)
+    return false;
+  return n.find("hidden") != std::string::npos || n.find("state") != std::string::npos ||
+         n.find("reset") != std::string::npos;
+}
+
+bool weights_argument(const engine::Context& ctx, const semantic::Call& c) {
+  const auto* a = c.positional(0);
+  if (!a) a = c.keyword("tensor");
+  if (!a) return false;
+  std::string text(ctx.model.text_of(a->node, c.cell));
+  return text.find("weight") != std::string::npos || text.find("bias") != std::string::npos ||
+         text.find("param") != std::string::npos;
+}
+
+bool resets_recurrent_weights(const engine::Context& ctx, const semantic::Call& c) {
+  if (c.method == "reset_parameters") {
+    bool has_layer = std::any_of(ctx.model.recurrent_layers().begin(), ctx.model.recurrent_layers().end(),
+                                 [](const semantic::RecurrentLayer& r) { return !r.keras; });
+    return has_layer;
+  }
+  return c.qualified.rfind("torch.nn.init.", 0) == 0 && weights_argument(ctx, c);
+}
+
+}  // namespace
+
+void check_weights_reinit_as_reset(const engine::Context& ctx, engine::Diagnostics& out) {
+  const auto& model = ctx.model;
+  for (const auto& c : model.calls()) {
+    if (!resets_recurrent_weights(ctx, c)) continue;
+    std::string where;
+    if (!c.loops.empty() && model.loop_calls(c.loops.front(), "backward")) {
+      where = "inside the training loop";
+    } else if (c.function >= 0) {
+      const auto& f = model.functions()[static_cast<size_t>(c.function)];
+      if (f.enclosing_class >= 0 && state_reset_method(f.name)) where = "inside `" + f.name + "()`";
+    }
+    if (where.empty()) continue;
+    out.report(c.span,
+               "`" + c.callee + "(...)` " + where + " re-initialises the recurrent weights: every call throws away "
+               "what the model has learned, so the loss never falls below its starting level",
+               "To reset the recurrent state, re-create it instead: `h0 = torch.zeros(num_layers * num_directions, "
+               "batch, hidden_size)` (and `c0` for an LSTM); initialise weights once, after building the model");
+  }
+}
+
+}  // namespace lstmlint::rules
