@@ -1,0 +1,124 @@
+// shuffled-timesteps: a shuffling DataLoader over a dataset whose items are single timesteps,
+// whose batches the loop then regroups into a time axis for a recurrent layer.
+// Items with a time axis (windows, sequences) are shuffled correctly and stay silent.
+#include "engine/registry.h"
+#include "semantic/data_flow.h"
+#include "semantic/shapes.h"
+
+namespace lstmlint::rules {
+namespace {
+
+using semantic::Call;
+using semantic::Model;
+
+// The dataset's items' rank: TensorDataset(X, ...) items are X without its first axis.
+std::optional<int> item_rank(const Model& model, const Call& loader, std::string& evidence) {
+  const auto* dataset = loader.argument(0, "dataset");
+  if (!dataset || dataset->unpacked) return std::nullopt;
+  TSNode d = dataset->node;
+  int cell = loader.cell;
+  if (python::is(d, "identifier")) {
+    const auto* b = model.reaching_binding(std::string(model.text_of(d, cell)), cell, ts_node_start_byte(d));
+    if (!b || b->conditional || python::null(b->value)) return std::nullopt;
+    d = b->value;
+    cell = b->cell;
+  }
+  TSNode tensor = d;
+  if (python::is(d, "call")) {
+    for (int id : model.cell(cell).calls) {
+      const Call& c = model.calls()[static_cast<size_t>(id)];
+      if (!ts_node_eq(c.node, d)) continue;
+      if (c.qualified == "torch.utils.data.TensorDataset" || c.qualified == "torch.utils.data.dataset.TensorDataset") {
+        if (c.args.empty() || c.args[0].unpacked) return std::nullopt;
+        tensor = c.args[0].node;
+      }
+    }
+  }
+  auto rank = semantic::rank_of(model, tensor, cell, 0);
+  if (!rank || *rank < 1) return std::nullopt;
+  evidence = "`" + std::string(model.text_of(tensor, cell)) + "` has " + std::to_string(*rank) +
+             (*rank == 1 ? " axis" : " axes") + ", so each item is one time step";
+  return *rank - 1;
+}
+
+bool literal_one(const Model& model, TSNode arg, int cell, int scope) {
+  auto v = model.value_of(arg, cell, scope).as_int();
+  return v && *v == 1;
+}
+
+// Whether the recurrent layer's time axis receives the batch's items.
+bool regroups_into_time(const Model& model, const Call& reshape, bool batch_first) {
+  size_t time_axis = batch_first ? 1 : 0;
+  if (reshape.method == "unsqueeze") {
+    const auto* dim = reshape.argument(0, "dim");
+    auto d = dim ? model.value_of(dim->node, reshape.cell, reshape.scope).as_int() : std::nullopt;
+    if (!d) return false;
+    // (B, F).unsqueeze(0) -> (1, B, F); unsqueeze(1) -> (B, 1, F): the batch lands on the
+    // other axis, which is time when it is not the batch axis.
+    return batch_first ? *d == 0 : *d == 1;
+  }
+  if (reshape.args.size() != 3 || reshape.args[time_axis].unpacked) return false;
+  return !literal_one(model, reshape.args[time_axis].node, reshape.cell, reshape.scope);
+}
+
+bool layer_batch_first(const Model& model, const Call& call, bool& known) {
+  const semantic::RecurrentLayer* layer = model.recurrent_layer_called(call);
+  if (!layer && call.receiver.empty()) {
+    int cls = model.instance_class(call.callee, call.cell, ts_node_start_byte(call.node));
+    for (const auto& r : model.recurrent_layers())
+      if (cls >= 0 && r.cls == cls) layer = &r;
+  }
+  known = layer && !layer->keras && layer->batch_first.as_bool().has_value();
+  return known && *layer->batch_first.as_bool();
+}
+
+}  // namespace
+
+void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& out) {
+  const Model& model = ctx.model;
+  for (const auto& use : semantic::loader_loops(model)) {
+    const Call& loader = *use.loader;
+    const auto* shuffle = loader.keyword("shuffle");
+    if (!shuffle || shuffle->value.as_bool() != true) continue;
+    std::string evidence;
+    auto items = item_rank(model, loader, evidence);
+    if (!items || *items > 1) continue;  // unknown, or windows/sequences: shuffling them is right
+    for (const Call& c : model.calls()) {
+      if (c.cell != use.cell || !model.in_loop(c, use.loop) || !model.is_recurrent_call(c) || c.args.empty()) continue;
+      bool known = false;
+      bool batch_first = layer_batch_first(model, c, known);
+      if (!known) continue;
+      TSNode input = c.args[0].node;
+      std::string how;
+      if (python::is(input, "identifier")) {
+        std::string name(model.text_of(input, c.cell));
+        TSNode value = semantic::value_in_loop(model, name, use.loop, use.scope, ts_node_start_byte(c.node));
+        if (python::null(value)) {
+          // The (batch, feature) batch itself: PyTorch reads a 2-D input as one unbatched sequence.
+          if (name == use.batch && *items == 1) how = "is passed as one (time, feature) sequence";
+        } else {
+          input = value;
+        }
+      }
+      if (how.empty() && python::is(input, "call")) {
+        for (const Call& r : model.calls()) {
+          if (!ts_node_eq(r.node, input) || r.receiver != use.batch) continue;
+          if ((r.method == "view" || r.method == "reshape" || r.method == "unsqueeze") &&
+              regroups_into_time(model, r, batch_first))
+            how = "is regrouped into a time axis by `" + std::string(model.text_of(r.node, r.cell)) + "`";
+        }
+      }
+      if (how.empty()) continue;
+      TSNode keyword = ts_node_parent(shuffle->node);
+      out.report(model.span_of(python::is(keyword, "keyword_argument") ? keyword : shuffle->node, loader.cell),
+                 "this loader shuffles single time steps: " + evidence + ", and each batch `" + use.batch + "` " +
+                     how + " before `" + c.callee + "(...)` (cell " + std::to_string(c.cell) +
+                     "): the recurrent layer sees the series in random order and cannot learn its dynamics",
+                 "Cut the series into windows first (e.g. `series.unfold(0, seq_len, 1)`) and shuffle the windows, "
+                 "or keep `shuffle=False` for a loader of consecutive time steps");
+      break;
+    }
+  }
+}
+
+}  // namespace lstmlint::rules

@@ -1,0 +1,87 @@
+// Loader-to-loop links, followed through module-level names.
+#include "semantic/data_flow.h"
+
+namespace lstmlint::semantic {
+namespace {
+
+using python::field;
+using python::is;
+using python::named_children;
+
+bool is_data_loader(const Call& c) {
+  return c.qualified == "torch.utils.data.DataLoader" || c.qualified == "torch.utils.data.dataloader.DataLoader";
+}
+
+const Call* call_of(const Model& model, TSNode node, int cell) {
+  for (int id : model.cell(cell).calls) {
+    const Call& c = model.calls()[static_cast<size_t>(id)];
+    if (ts_node_eq(c.node, node)) return &c;
+  }
+  return nullptr;
+}
+
+// The DataLoader an iterable expression refers to: `loader`, `enumerate(loader)`, `DataLoader(...)`.
+const Call* loader_of(const Model& model, TSNode iter, int cell, bool& enumerated) {
+  enumerated = false;
+  if (is(iter, "call")) {
+    const Call* c = call_of(model, iter, cell);
+    if (!c) return nullptr;
+    if (is_data_loader(*c)) return c;
+    if (c->callee == "enumerate" && !c->args.empty()) {
+      enumerated = true;
+      bool ignored = false;
+      return loader_of(model, c->args[0].node, cell, ignored);
+    }
+    return nullptr;
+  }
+  if (!is(iter, "identifier")) return nullptr;
+  const Binding* b = model.reaching_binding(std::string(model.text_of(iter, cell)), cell, ts_node_start_byte(iter));
+  if (!b || b->conditional || python::null(b->value) || !is(b->value, "call")) return nullptr;
+  const Call* c = call_of(model, b->value, b->cell);
+  return c && is_data_loader(*c) ? c : nullptr;
+}
+
+// The first name of a loop target: `xb` in `xb, yb` or in `i, (xb, yb)` when enumerated.
+std::string first_name(const Model& model, TSNode target, int cell, bool enumerated) {
+  auto kids = named_children(target);
+  if (enumerated) {
+    if (kids.size() != 2) return {};
+    target = kids[1];
+    kids = named_children(target);
+  }
+  if (is(target, "identifier")) return std::string(model.text_of(target, cell));
+  if (kids.empty() || !is(kids[0], "identifier")) return {};
+  return std::string(model.text_of(kids[0], cell));
+}
+
+}  // namespace
+
+std::vector<LoaderLoop> loader_loops(const Model& model) {
+  std::vector<LoaderLoop> out;
+  for (const Loop& l : model.loops()) {
+    if (!l.is_for) continue;
+    bool enumerated = false;
+    const Call* loader = loader_of(model, field(l.node, "right"), l.cell, enumerated);
+    if (!loader) continue;
+    std::string batch = first_name(model, field(l.node, "left"), l.cell, enumerated);
+    if (batch.empty()) continue;
+    int scope = l.function >= 0 ? model.functions()[static_cast<size_t>(l.function)].scope : 0;
+    out.push_back({loader, l.id, batch, l.cell, scope});
+  }
+  return out;
+}
+
+TSNode value_in_loop(const Model& model, const std::string& name, int loop, int scope, uint32_t byte) {
+  TSNode value{};
+  uint32_t best = 0;
+  for (const Binding& b : model.bindings()) {
+    if (b.name != name || b.scope != scope || !model.in_loop(b, loop) || b.kind != BindingKind::Assignment) continue;
+    if (b.effective_byte <= byte && b.effective_byte >= best) {
+      best = b.effective_byte;
+      value = b.value;
+    }
+  }
+  return value;
+}
+
+}  // namespace lstmlint::semantic

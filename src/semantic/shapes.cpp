@@ -1,0 +1,99 @@
+// Rank inference: conservative — any construct not listed here is unknown.
+#include "semantic/shapes.h"
+
+#include <algorithm>
+
+namespace lstmlint::semantic {
+namespace {
+
+using python::field;
+using python::is;
+using python::named_children;
+
+const Call* call_at(const Model& model, TSNode node, int cell) {
+  for (int id : model.cell(cell).calls) {
+    const Call& c = model.calls()[static_cast<size_t>(id)];
+    if (ts_node_eq(c.node, node)) return &c;
+  }
+  return nullptr;
+}
+
+bool one_of(const std::string& s, std::initializer_list<const char*> names) {
+  return std::any_of(names.begin(), names.end(), [&](const char* n) { return s == n; });
+}
+
+// Rank given by a shape argument list: f(a, b, c) -> 3, f((a, b, c)) -> 3, f(n) -> 1.
+std::optional<int> shape_arguments(const Model& model, const Call& c) {
+  if (c.args.empty() || std::any_of(c.args.begin(), c.args.end(), [](const Argument& a) { return a.unpacked; }))
+    return std::nullopt;
+  if (c.args.size() == 1) {
+    TSNode a = c.args[0].node;
+    if (is(a, "tuple") || is(a, "list")) return static_cast<int>(named_children(a).size());
+    Value v = model.value_of(a, c.cell, c.scope);
+    if (v.kind == Value::Kind::Tuple) return static_cast<int>(v.items.size());
+    if (v.kind == Value::Kind::Int || is(a, "integer") || is(a, "identifier") || is(a, "binary_operator") ||
+        is(a, "call"))
+      return 1;
+    return std::nullopt;
+  }
+  return static_cast<int>(c.args.size());
+}
+
+}  // namespace
+
+std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope, int depth) {
+  if (python::null(expr) || depth > 12) return std::nullopt;
+  if (is(expr, "parenthesized_expression")) {
+    auto kids = named_children(expr);
+    return kids.size() == 1 ? rank_of(model, kids[0], cell, scope, depth + 1) : std::nullopt;
+  }
+  if (is(expr, "identifier")) {
+    std::string name(model.text_of(expr, cell));
+    const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
+    if (!b || b->conditional || b->kind != BindingKind::Assignment || python::null(b->value)) return std::nullopt;
+    return rank_of(model, b->value, b->cell, 0, depth + 1);
+  }
+  if (is(expr, "subscript")) {
+    // x[a:b] keeps the rank; an integer index or anything else is not followed.
+    auto kids = named_children(expr);
+    if (kids.size() == 2 && is(kids[1], "slice")) return rank_of(model, field(expr, "value"), cell, scope, depth + 1);
+    return std::nullopt;
+  }
+  if (!is(expr, "call")) return std::nullopt;
+  const Call* c = call_at(model, expr, cell);
+  if (!c) return std::nullopt;
+  const std::string& q = c->qualified;
+  const std::string& m = c->method;
+  TSNode receiver = is(field(expr, "function"), "attribute") ? field(field(expr, "function"), "object") : TSNode{};
+  auto receiver_rank = [&]() { return rank_of(model, receiver, cell, scope, depth + 1); };
+  auto first_arg_rank = [&]() {
+    return c->args.empty() ? std::nullopt : rank_of(model, c->args[0].node, cell, scope, depth + 1);
+  };
+
+  if (one_of(q, {"torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "numpy.random.randn",
+                 "numpy.random.rand"}))
+    return shape_arguments(model, *c);
+  if (one_of(q, {"numpy.zeros", "numpy.ones", "numpy.empty"})) return shape_arguments(model, *c);
+  if (one_of(q, {"torch.arange", "torch.linspace", "numpy.arange", "numpy.linspace"})) return 1;
+  if (one_of(q, {"numpy.sin", "numpy.cos", "numpy.exp", "numpy.log", "numpy.sqrt", "torch.sin", "torch.cos",
+                 "torch.exp", "torch.log", "numpy.array", "numpy.asarray", "torch.tensor", "torch.as_tensor",
+                 "torch.from_numpy", "torch.FloatTensor", "torch.Tensor"}))
+    return first_arg_rank();
+  if (!python::null(receiver)) {
+    if (m == "view" || m == "reshape") return shape_arguments(model, *c);
+    if (m == "unsqueeze") {
+      auto r = receiver_rank();
+      return r ? std::optional<int>(*r + 1) : std::nullopt;
+    }
+    if (m == "unfold") {  // windows: one more axis
+      auto r = receiver_rank();
+      return r ? std::optional<int>(*r + 1) : std::nullopt;
+    }
+    if (one_of(m, {"float", "double", "long", "to", "cuda", "cpu", "clone", "contiguous", "detach", "astype",
+                   "numpy"}))
+      return receiver_rank();
+  }
+  return std::nullopt;
+}
+
+}  // namespace lstmlint::semantic
