@@ -33,13 +33,33 @@ bool layers_dimension(const semantic::Model& model, TSNode arg, int cell) {
   return text.find("layer") != std::string::npos;
 }
 
+// Some notebooks keep the state batch-major on purpose (nn.DataParallel splits dim 0) and
+// transpose it before the recurrent call: then the layout is right where it matters.
+bool state_transposed_before_use(const semantic::Model& model) {
+  for (const auto& c : model.calls()) {
+    if (!model.recurrent_layer_called(c)) continue;
+    const auto* state = c.positional(1);
+    if (!state) state = c.keyword("hx");
+    if (!state) continue;
+    std::string text(model.text_of(state->node, c.cell));
+    if (text.find("transpose") != std::string::npos || text.find("permute") != std::string::npos) return true;
+    for (const auto& name : model.tuple_names(state->node, c.cell))
+      for (const auto& b : model.bindings()) {
+        if (b.name != name || b.scope != c.scope || python::null(b.source)) continue;
+        std::string src(model.text_of(b.source, b.cell));
+        if (src.find("transpose") != std::string::npos || src.find("permute") != std::string::npos) return true;
+      }
+  }
+  return false;
+}
+
 }  // namespace
 
 void check_hidden_batch_size_mismatch(const engine::Context& ctx, engine::Diagnostics& out) {
   const auto& model = ctx.model;
   bool torch_rnn = std::any_of(model.recurrent_layers().begin(), model.recurrent_layers().end(),
                                [](const semantic::RecurrentLayer& r) { return !r.keras; });
-  if (!torch_rnn) return;
+  if (!torch_rnn || state_transposed_before_use(model)) return;
   for (const auto& c : model.calls()) {
     if (!tensor_factory(c.qualified) || c.args.size() < 3) continue;
     if (c.args[0].unpacked || c.args[1].unpacked) continue;

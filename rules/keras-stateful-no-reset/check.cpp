@@ -4,11 +4,37 @@
 #include "semantic/keras.h"
 
 namespace lstmlint::rules {
+namespace {
+
+// Keras' own callbacks never reset RNN states; a notebook's callback class or a lambda might.
+bool may_reset(const semantic::Model& model, const semantic::Argument& callbacks, int cell) {
+  std::string text(model.text_of(callbacks.node, cell));
+  if (text.find("reset") != std::string::npos || text.find("Lambda") != std::string::npos) return true;
+  for (const auto& k : model.classes())
+    if (text.find(k.name) != std::string::npos) return true;
+  // Names bound elsewhere (`callbacks=[es]`): unknown unless bound to a known Keras callback.
+  for (const auto& name : model.tuple_names(callbacks.node, cell)) {
+    const auto* b = model.reaching_binding(name, cell, ts_node_start_byte(callbacks.node));
+    if (!b || python::null(b->value)) return true;
+    std::string value(model.text_of(b->value, b->cell));
+    static const char* known[] = {"EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "TensorBoard",
+                                  "CSVLogger", "LearningRateScheduler", "TerminateOnNaN", "History"};
+    bool keras_callback = false;
+    for (const char* k : known) keras_callback = keras_callback || value.find(k) != std::string::npos;
+    if (!keras_callback) return true;
+  }
+  if (!python::is(callbacks.node, "list") && !python::is(callbacks.node, "tuple") &&
+      !python::is(callbacks.node, "identifier"))
+    return true;
+  return false;
+}
+
+}  // namespace
 
 void check_keras_stateful_no_reset(const engine::Context& ctx, engine::Diagnostics& out) {
   const auto& model = ctx.model;
   for (const auto* fit : semantic::fit_calls(model, semantic::stateful_keras_models(model))) {
-    if (fit->keyword("callbacks")) continue;  // a callback may reset the states
+    if (const auto* callbacks = fit->keyword("callbacks"); callbacks && may_reset(model, *callbacks, fit->cell)) continue;
     bool unpacked = false;
     for (const auto& a : fit->kwargs) unpacked = unpacked || a.unpacked;
     if (unpacked) continue;

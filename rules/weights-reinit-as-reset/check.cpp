@@ -34,11 +34,21 @@ bool weights_argument(const engine::Context& ctx, const semantic::Call& c) {
 
 bool resets_recurrent_weights(const engine::Context& ctx, const semantic::Call& c) {
   if (c.method == "reset_parameters") {
-    bool has_layer = std::any_of(ctx.model.recurrent_layers().begin(), ctx.model.recurrent_layers().end(),
-                                 [](const semantic::RecurrentLayer& r) { return !r.keras; });
-    return has_layer;
+    TSNode object = python::field(python::field(c.node, "function"), "object");
+    const auto* layer = ctx.model.recurrent_layer_of(object, c.cell, c.function);
+    return layer && !layer->keras;
   }
   return c.qualified.rfind("torch.nn.init.", 0) == 0 && weights_argument(ctx, c);
+}
+
+// A loop that also builds an optimizer starts a fresh training run each time (a sweep, k-fold,
+// restarts): re-initialising there is deliberate.
+bool starts_new_runs(const semantic::Model& model, int loop) {
+  for (const auto& c : model.calls())
+    if (model.in_loop(c, loop) && c.qualified.rfind("torch.optim.", 0) == 0 &&
+        c.qualified.find("lr_scheduler") == std::string::npos)
+      return true;
+  return false;
 }
 
 }  // namespace
@@ -48,7 +58,8 @@ void check_weights_reinit_as_reset(const engine::Context& ctx, engine::Diagnosti
   for (const auto& c : model.calls()) {
     if (!resets_recurrent_weights(ctx, c)) continue;
     std::string where;
-    if (!c.loops.empty() && model.loop_calls(c.loops.front(), "backward")) {
+    if (!c.loops.empty() && model.loop_calls(c.loops.back(), "backward")) {
+      if (starts_new_runs(model, c.loops.back())) continue;
       where = "inside the training loop";
     } else if (c.function >= 0) {
       const auto& f = model.functions()[static_cast<size_t>(c.function)];

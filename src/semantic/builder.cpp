@@ -250,7 +250,9 @@ class Builder {
     }
     visit(field(n, "type"), ctx);
     bool single = is(left, "identifier") || is(left, "attribute");
+    size_t first = m_.bindings_.size();
     bind_target(left, BindingKind::Assignment, ctx, ts_node_end_byte(n), single ? value : TSNode{});
+    for (size_t i = first; i < m_.bindings_.size(); ++i) m_.bindings_[i].source = value;
   }
 
   void visit_augmented(TSNode n, const Ctx& ctx) {

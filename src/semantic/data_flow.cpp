@@ -1,6 +1,9 @@
 // Loader-to-loop links, followed through module-level names.
 #include "semantic/data_flow.h"
 
+#include <cctype>
+#include <set>
+
 namespace lstmlint::semantic {
 namespace {
 
@@ -82,6 +85,163 @@ TSNode value_in_loop(const Model& model, const std::string& name, int loop, int 
     }
   }
   return value;
+}
+
+namespace {
+
+const std::set<std::string>& scaler_classes() {
+  static const std::set<std::string> names = {
+      "sklearn.preprocessing.MinMaxScaler", "sklearn.preprocessing.StandardScaler",
+      "sklearn.preprocessing.RobustScaler", "sklearn.preprocessing.MaxAbsScaler",
+      "sklearn.preprocessing.QuantileTransformer", "sklearn.preprocessing.PowerTransformer"};
+  return names;
+}
+
+// `df[['Close']].values.reshape(-1, 1)` -> df
+std::string root_name(const Model& model, TSNode expr, int cell) {
+  for (int depth = 0; depth < 16 && !python::null(expr); ++depth) {
+    if (is(expr, "identifier")) return std::string(model.text_of(expr, cell));
+    if (is(expr, "attribute")) expr = field(expr, "object");
+    else if (is(expr, "subscript")) expr = field(expr, "value");
+    else if (is(expr, "call") && is(field(expr, "function"), "attribute")) expr = field(field(expr, "function"), "object");
+    else if (is(expr, "parenthesized_expression")) expr = ts_node_named_child(expr, 0);
+    else return {};
+  }
+  return {};
+}
+
+bool sliced(const Model& model, TSNode expr, int cell) {
+  for (int depth = 0; depth < 16 && !python::null(expr); ++depth) {
+    if (is(expr, "subscript")) {
+      for (TSNode k : named_children(expr))
+        if (is(k, "slice") && model.text_of(k, cell) != ":") return true;
+      expr = field(expr, "value");
+    } else if (is(expr, "attribute")) {
+      expr = field(expr, "object");
+    } else if (is(expr, "call") && is(field(expr, "function"), "attribute")) {
+      expr = field(field(expr, "function"), "object");
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Whether `name` occurs in `text` as a whole identifier.
+bool mentions(const std::string& text, const std::string& name) {
+  for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+    bool starts = at == 0 || !word_char(text[at - 1]);
+    bool ends = at + name.size() == text.size() || !word_char(text[at + name.size()]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+bool says_training(const std::string& name) {
+  std::string n;
+  for (char c : name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return n.find("train") != std::string::npos;
+}
+
+std::string assigned_name(const Model& model, TSNode node, int cell) {
+  TSNode parent = ts_node_parent(node);
+  if (is(parent, "assignment") && ts_node_eq(field(parent, "right"), node) && is(field(parent, "left"), "identifier"))
+    return std::string(model.text_of(field(parent, "left"), cell));
+  return {};
+}
+
+bool is_scaler(const Model& model, const Call& fit) {
+  if (fit.method != "fit" && fit.method != "fit_transform") return false;
+  TSNode object = field(field(fit.node, "function"), "object");
+  if (is(object, "call")) {
+    for (const Call& c : model.calls())
+      if (ts_node_eq(c.node, object)) return scaler_classes().count(c.qualified) > 0;
+    return false;
+  }
+  if (fit.receiver.empty()) return false;
+  const Binding* b = model.reaching_binding(fit.receiver, fit.cell, ts_node_start_byte(fit.node));
+  if (!b || python::null(b->value) || !is(b->value, "call")) return false;
+  for (int id : model.cell(b->cell).calls) {
+    const Call& c = model.calls()[static_cast<size_t>(id)];
+    if (ts_node_eq(c.node, b->value)) return scaler_classes().count(c.qualified) > 0;
+  }
+  return false;
+}
+
+// (x - x.mean()) / x.std()  or  (x - x.min()) / (x.max() - x.min()) on one name.
+std::string manual_normalisation(const Model& model, TSNode value, int cell) {
+  if (!is(value, "binary_operator") || model.text_of(field(value, "operator"), cell) != "/") return {};
+  std::string text(model.text_of(value, cell));
+  bool mean_std = text.find(".mean(") != std::string::npos && text.find(".std(") != std::string::npos;
+  bool min_max = text.find(".min(") != std::string::npos && text.find(".max(") != std::string::npos;
+  if (!mean_std && !min_max) return {};
+  TSNode numerator = field(value, "left");
+  while (is(numerator, "parenthesized_expression")) numerator = ts_node_named_child(numerator, 0);
+  if (!is(numerator, "binary_operator")) return {};
+  std::string data = root_name(model, field(numerator, "left"), cell);
+  if (data.empty() || sliced(model, field(numerator, "left"), cell)) return {};
+  return data;
+}
+
+}  // namespace
+
+std::vector<ScalerFit> scaler_fits(const Model& model) {
+  std::vector<ScalerFit> fits;
+  for (const Call& c : model.calls()) {
+    if (!c.at_cell_run || c.args.empty() || !is_scaler(model, c)) continue;
+    ScalerFit f;
+    f.node = c.node;
+    f.cell = c.cell;
+    f.data = root_name(model, c.args[0].node, c.cell);
+    if (f.data.empty()) continue;
+    f.on_training_part = sliced(model, c.args[0].node, c.cell) || says_training(f.data);
+    f.result = assigned_name(model, c.node, c.cell);
+    f.how = std::string(model.text_of(c.node, c.cell));
+    fits.push_back(f);
+  }
+  for (const Binding& b : model.bindings()) {
+    if (b.scope != 0 || b.deferred || b.kind != BindingKind::Assignment || python::null(b.value)) continue;
+    std::string data = manual_normalisation(model, b.value, b.cell);
+    if (data.empty()) continue;
+    fits.push_back({b.value, b.cell, data, b.name, std::string(model.text_of(b.value, b.cell)), says_training(data)});
+  }
+  return fits;
+}
+
+TSNode split_after(const Model& model, const std::vector<std::string>& names, int cell, uint32_t byte, int& split_cell) {
+  auto after = [&](int c, uint32_t at) { return c > cell || (c == cell && at > byte); };
+  std::set<std::string> derived(names.begin(), names.end());
+  // Names computed from the data later on (`X, y = make_windows(scaled, 30)`), two steps deep.
+  for (int round = 0; round < 2; ++round) {
+    for (const Binding& b : model.bindings()) {
+      if (b.scope != 0 || !after(b.cell, b.byte) || python::null(b.source) || derived.count(b.name)) continue;
+      TSNode value = b.source;
+      std::string text(model.text_of(value, b.cell));
+      for (const std::string& n : std::set<std::string>(derived))
+        if (mentions(text, n) && !sliced(model, value, b.cell)) derived.insert(b.name);
+    }
+  }
+  for (const Call& c : model.calls()) {
+    if (!after(c.cell, ts_node_start_byte(c.node)) || c.args.empty()) continue;
+    bool split = c.qualified == "sklearn.model_selection.train_test_split" || c.qualified == "torch.utils.data.random_split";
+    if (split && derived.count(root_name(model, c.args[0].node, c.cell))) {
+      split_cell = c.cell;
+      return c.node;
+    }
+  }
+  for (const Binding& b : model.bindings()) {
+    if (b.scope != 0 || !after(b.cell, b.byte) || python::null(b.value) || !is(b.value, "subscript")) continue;
+    std::string target = b.name;
+    for (char& ch : target) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (target.find("train") == std::string::npos && target.find("test") == std::string::npos) continue;
+    if (sliced(model, b.value, b.cell) && derived.count(root_name(model, b.value, b.cell))) {
+      split_cell = b.cell;
+      return b.value;
+    }
+  }
+  return TSNode{};
 }
 
 }  // namespace lstmlint::semantic

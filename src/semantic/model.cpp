@@ -140,6 +140,45 @@ bool Model::class_has_recurrent(int cls) const {
   return false;
 }
 
+bool Model::class_detaches_state(int cls) const {
+  for (int depth = 0; cls >= 0 && depth < 8; ++depth) {
+    const Class& k = classes_[static_cast<size_t>(cls)];
+    auto forward = k.methods.find("forward");
+    if (forward != k.methods.end()) {
+      for (int id : functions_[static_cast<size_t>(forward->second)].calls) {
+        const Call& c = calls_[static_cast<size_t>(id)];
+        if (c.method == "detach" || c.method == "detach_" || c.callee.find("repackage") != std::string::npos) return true;
+      }
+      return false;
+    }
+    int base = -1;
+    for (const auto& b : k.bases)
+      for (const auto& o : classes_)
+        if (o.name == b && o.id != cls) base = o.id;
+    cls = base;
+  }
+  return false;
+}
+
+const RecurrentLayer* Model::recurrent_layer_of(TSNode expr, int cell, int function) const {
+  if (is(expr, "identifier")) {
+    std::string name(text_of(expr, cell));
+    for (const auto& r : recurrent_layers_)
+      if (!r.name.empty() && r.name == name) return &r;
+    return nullptr;
+  }
+  if (!is(expr, "attribute")) return nullptr;
+  TSNode object = field(expr, "object");
+  std::string attribute(text_of(field(expr, "attribute"), cell));
+  if (!is(object, "identifier")) return nullptr;
+  int cls = -1;
+  if (text_of(object, cell) == "self" && function >= 0) cls = functions_[static_cast<size_t>(function)].enclosing_class;
+  else cls = instance_class(std::string(text_of(object, cell)), cell, ts_node_start_byte(expr));
+  for (const auto& r : recurrent_layers_)
+    if (cls >= 0 && r.cls == cls && r.attribute == attribute) return &r;
+  return nullptr;
+}
+
 bool Model::is_recurrent_call(const Call& call) const {
   if (recurrent_layer_called(call)) return true;
   if (!call.receiver.empty() || call.callee != call.method || resolve_local(call.callee, call.scope) > 0) return false;

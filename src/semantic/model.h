@@ -47,6 +47,7 @@ struct Binding {
   uint32_t byte = 0;       // start of the bound name in the cell
   uint32_t effective_byte = 0;  // where in the cell the binding takes effect
   TSNode value{};          // `name = value` with a single plain target; null otherwise
+  TSNode source{};         // the assigned right-hand side, also for `a, b = value`
   std::string qualified;   // imports: the dotted name it refers to ("torch.nn")
   bool conditional = false;  // under if/for/while/try/with/match within its scope
   bool deferred = false;     // inside a function body: happens when the function is called
@@ -231,6 +232,10 @@ class Model {
   int instance_class(const std::string& name, int cell, uint32_t byte) const;
   // Whether a notebook class (or one of its notebook base classes) owns a recurrent layer.
   bool class_has_recurrent(int cls) const;
+  // Whether the class's forward() (or a base's) detaches or repackages state.
+  bool class_detaches_state(int cls) const;
+  // The recurrent layer an expression denotes: `self.lstm`, `lstm`, `model.lstm`; or null.
+  const RecurrentLayer* recurrent_layer_of(TSNode expr, int cell, int function) const;
   // A call into a recurrent layer or into a model whose class owns one.
   bool is_recurrent_call(const Call& call) const;
 

@@ -96,4 +96,56 @@ std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope,
   return std::nullopt;
 }
 
+namespace {
+
+// `s[i:i + L]` or `s[i:i + L, 0]`: a slice whose start is a loop variable; returns s's text.
+bool window_slice(const Model& model, TSNode expr, int cell, std::string* source) {
+  if (!is(expr, "subscript")) return false;
+  auto kids = named_children(expr);
+  if (kids.size() < 2 || !is(kids[1], "slice")) return false;
+  auto bounds = named_children(kids[1]);
+  if (bounds.size() < 2) return false;  // both start and stop: a moving window
+  if (source) *source = std::string(model.text_of(field(expr, "value"), cell));
+  return true;
+}
+
+}  // namespace
+
+bool is_windowed(const Model& model, TSNode expr, int cell, std::string* source, int depth) {
+  if (python::null(expr) || depth > 8) return false;
+  if (is(expr, "identifier")) {
+    std::string name(model.text_of(expr, cell));
+    const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
+    if (!b || b->kind != BindingKind::Assignment || python::null(b->value)) return false;
+    if (is(b->value, "list") && named_children(b->value).empty()) {
+      // windows = [] ... windows.append(s[i:i + L]) in a loop
+      for (const Call& c : model.calls()) {
+        if (c.receiver != name || c.method != "append" || c.loops.empty() || c.args.empty()) continue;
+        if (window_slice(model, c.args[0].node, c.cell, source)) return true;
+      }
+      return false;
+    }
+    return is_windowed(model, b->value, b->cell, source, depth + 1);
+  }
+  if (is(expr, "list_comprehension")) return window_slice(model, field(expr, "body"), cell, source);
+  if (!is(expr, "call")) return false;
+  const Call* c = call_at(model, expr, cell);
+  if (!c) return false;
+  if (c->method == "unfold" && !c->receiver.empty()) {
+    if (source) *source = c->receiver;
+    return true;
+  }
+  static const char* wrappers[] = {"numpy.array", "numpy.asarray", "numpy.stack", "numpy.vstack", "torch.stack",
+                                   "torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.FloatTensor",
+                                   "torch.Tensor"};
+  bool wrapper = std::any_of(std::begin(wrappers), std::end(wrappers), [&](const char* w) { return c->qualified == w; });
+  bool conversion = !c->receiver.empty() && one_of(c->method, {"float", "double", "to", "astype", "reshape", "view", "unsqueeze"});
+  if (wrapper && !c->args.empty()) return is_windowed(model, c->args[0].node, cell, source, depth + 1);
+  if (conversion) {
+    TSNode obj = field(field(expr, "function"), "object");
+    return is_windowed(model, obj, cell, source, depth + 1);
+  }
+  return false;
+}
+
 }  // namespace lstmlint::semantic

@@ -11,4 +11,9 @@ namespace lstmlint::semantic {
 // The number of axes of the value of an expression, or nullopt when the notebook does not say.
 std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope, int depth = 0);
 
+// Whether a value is windows cut from one series: `s.unfold(0, L, 1)`, `np.array([s[i:i + L]
+// for i in ...])`, or a list filled by `windows.append(s[i:i + L])` in a loop; followed through
+// names and conversions. `source` receives the series' text when known.
+bool is_windowed(const Model& model, TSNode expr, int cell, std::string* source = nullptr, int depth = 0);
+
 }  // namespace lstmlint::semantic

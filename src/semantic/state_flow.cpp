@@ -71,6 +71,11 @@ std::vector<StateFeedback> find_state_feedback(const Model& model) {
       if (in_any && !detach) f.recreated_in_loops = true;
       if (!in_any && b.byte < ts_node_start_byte(outermost.node)) f.initial = &b;
     }
+    // A model whose own forward() detaches the state it returns cuts the graph itself.
+    if (!model.recurrent_layer_called(c)) {
+      int cls = model.instance_class(c.callee, c.cell, ts_node_start_byte(c.node));
+      if (cls >= 0 && model.class_detaches_state(cls)) f.broken_in_loop = f.detached_in_loop = true;
+    }
     // `h.detach_()` in the loop cuts the graph in place.
     for (const Call& d : model.calls())
       if (d.cell == c.cell && d.method == "detach_" && model.in_loop(d, f.loop) &&

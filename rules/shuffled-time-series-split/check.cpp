@@ -1,0 +1,76 @@
+// shuffled-time-series-split: train_test_split (shuffle defaults to True), random_split, or a
+// shuffled KFold/ShuffleSplit applied to windows cut from one series.
+#include "engine/registry.h"
+#include "semantic/shapes.h"
+
+namespace lstmlint::rules {
+namespace {
+
+using semantic::Call;
+using semantic::Model;
+
+// The windows a split receives: the array itself, or the first tensor of a TensorDataset.
+bool splits_windows(const Model& model, const Call& split, TSNode data, std::string& source) {
+  if (python::is(data, "identifier")) {
+    const auto* b = model.reaching_binding(std::string(model.text_of(data, split.cell)), split.cell, ts_node_start_byte(data));
+    if (b && !python::null(b->value) && python::is(b->value, "call")) {
+      for (int id : model.cell(b->cell).calls) {
+        const Call& c = model.calls()[static_cast<size_t>(id)];
+        if (ts_node_eq(c.node, b->value) && c.qualified.find("TensorDataset") != std::string::npos && !c.args.empty())
+          return semantic::is_windowed(model, c.args[0].node, c.cell, &source);
+      }
+    }
+  }
+  return semantic::is_windowed(model, data, split.cell, &source);
+}
+
+bool shuffling_splitter(const Model& model, const Call& splitter_call) {
+  const std::string& q = splitter_call.qualified;
+  if (q == "sklearn.model_selection.ShuffleSplit" || q == "sklearn.model_selection.StratifiedShuffleSplit") return true;
+  if (q != "sklearn.model_selection.KFold" && q != "sklearn.model_selection.StratifiedKFold") return false;
+  const auto* shuffle = splitter_call.argument(1, "shuffle");
+  (void)model;
+  return shuffle && shuffle->value.as_bool() == true;
+}
+
+}  // namespace
+
+void check_shuffled_time_series_split(const engine::Context& ctx, engine::Diagnostics& out) {
+  const Model& model = ctx.model;
+  for (const Call& c : model.calls()) {
+    std::string what;
+    TSNode data{};
+    if (c.qualified == "sklearn.model_selection.train_test_split" && !c.args.empty()) {
+      const auto* shuffle = c.keyword("shuffle");
+      if (shuffle && shuffle->value.as_bool() != true) continue;  // False, or unknown
+      data = c.args[0].node;
+      what = shuffle ? "`shuffle=True`" : "`train_test_split` shuffles by default";
+    } else if (c.qualified == "torch.utils.data.random_split" || c.qualified == "torch.utils.data.dataset.random_split") {
+      if (c.args.empty()) continue;
+      data = c.args[0].node;
+      what = "`random_split` draws a random permutation";
+    } else if (c.method == "split" && !c.receiver.empty() && !c.args.empty()) {
+      const auto* b = model.reaching_binding(c.receiver, c.cell, ts_node_start_byte(c.node));
+      if (!b || python::null(b->value) || !python::is(b->value, "call")) continue;
+      const Call* splitter = nullptr;
+      for (int id : model.cell(b->cell).calls)
+        if (ts_node_eq(model.calls()[static_cast<size_t>(id)].node, b->value)) splitter = &model.calls()[static_cast<size_t>(id)];
+      if (!splitter || !shuffling_splitter(model, *splitter)) continue;
+      data = c.args[0].node;
+      what = "`" + splitter->callee + "` shuffles the folds";
+    } else {
+      continue;
+    }
+    std::string source;
+    if (python::null(data) || !splits_windows(model, c, data, source)) continue;
+    out.report(c.span,
+               "`" + std::string(model.text_of(data, c.cell)) + "` holds overlapping windows cut from one series" +
+                   (source.empty() ? std::string() : " (`" + source + "`)") + ", and " + what +
+                   ": training windows interleave with test windows and share their time steps, so the test score "
+                   "measures interpolation of seen data, not forecasting of the future",
+               "Split by time: the first part for training, the rest for testing (`shuffle=False`, slicing, or "
+               "`sklearn.model_selection.TimeSeriesSplit`); shuffle only inside the training part");
+  }
+}
+
+}  // namespace lstmlint::rules
