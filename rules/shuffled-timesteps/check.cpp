@@ -1,6 +1,8 @@
 // shuffled-timesteps: a shuffling DataLoader over a dataset whose items are single timesteps,
 // whose batches the loop then regroups into a time axis for a recurrent layer.
 // Items with a time axis (windows, sequences) are shuffled correctly and stay silent.
+#include <set>
+
 #include "engine/registry.h"
 #include "semantic/data_flow.h"
 #include "semantic/shapes.h"
@@ -76,8 +78,10 @@ bool layer_batch_first(const Model& model, const Call& call, bool& known) {
 
 void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& out) {
   const Model& model = ctx.model;
+  std::set<int> reported;  // one finding per loader, however many loops use it
   for (const auto& use : semantic::loader_loops(model)) {
     const Call& loader = *use.loader;
+    if (reported.count(loader.id)) continue;
     const auto* shuffle = loader.keyword("shuffle");
     if (!shuffle || shuffle->value.as_bool() != true) continue;
     std::string evidence;
@@ -109,6 +113,7 @@ void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& o
         }
       }
       if (how.empty()) continue;
+      reported.insert(loader.id);
       TSNode keyword = ts_node_parent(shuffle->node);
       out.report(model.span_of(python::is(keyword, "keyword_argument") ? keyword : shuffle->node, loader.cell),
                  "this loader shuffles single time steps: " + evidence + ", and each batch `" + use.batch + "` " +

@@ -905,6 +905,13 @@ class Builder {
     const std::string& q = c.qualified;
     if (q.rfind("torch.nn.", 0) == 0) {
       std::string last = q.substr(q.rfind('.') + 1);
+      // Losses and parameterless layers are modules, but nothing an optimizer trains.
+      static const char* parameterless[] = {"Dropout", "Dropout1d", "Dropout2d", "ReLU", "LeakyReLU", "Tanh",
+                                            "Sigmoid", "Softmax", "LogSoftmax", "GELU", "ELU", "Flatten",
+                                            "Identity", "Unflatten", "MaxPool1d", "MaxPool2d", "AvgPool1d"};
+      bool loss = last.size() > 4 && last.compare(last.size() - 4, 4, "Loss") == 0;
+      bool inert = std::any_of(std::begin(parameterless), std::end(parameterless), [&](const char* p) { return last == p; });
+      if (loss || inert) return false;
       return !last.empty() && std::isupper(static_cast<unsigned char>(last[0])) && q.find(".functional.") == std::string::npos &&
              q.find(".utils.") == std::string::npos && q.find(".init.") == std::string::npos &&
              q != "torch.nn.Parameter" && q != "torch.nn.ParameterList";

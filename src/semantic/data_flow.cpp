@@ -182,6 +182,10 @@ std::string manual_normalisation(const Model& model, TSNode value, int cell) {
   if (!is(numerator, "binary_operator")) return {};
   std::string data = root_name(model, field(numerator, "left"), cell);
   if (data.empty() || sliced(model, field(numerator, "left"), cell)) return {};
+  // Statistics of the same array (`x.mean()`), not of a training part (`train.mean()`).
+  bool own = text.find(data + ".mean(") != std::string::npos || text.find(data + ".min(") != std::string::npos ||
+             text.find(data + ".std(") != std::string::npos || text.find(data + ".max(") != std::string::npos;
+  if (!own) return {};
   return data;
 }
 

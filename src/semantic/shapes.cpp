@@ -59,6 +59,17 @@ std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope,
     if (kids.size() == 2 && is(kids[1], "slice")) return rank_of(model, field(expr, "value"), cell, scope, depth + 1);
     return std::nullopt;
   }
+  if (is(expr, "integer") || is(expr, "float")) return 0;
+  if (is(expr, "unary_operator")) return rank_of(model, field(expr, "argument"), cell, scope, depth + 1);
+  if (is(expr, "binary_operator")) {
+    // Element-wise arithmetic broadcasts: the result has the larger rank of its operands.
+    std::string_view op = model.text_of(field(expr, "operator"), cell);
+    if (op != "+" && op != "-" && op != "*" && op != "/") return std::nullopt;
+    auto a = rank_of(model, field(expr, "left"), cell, scope, depth + 1);
+    auto b = rank_of(model, field(expr, "right"), cell, scope, depth + 1);
+    if (!a || !b) return std::nullopt;
+    return std::max(*a, *b);
+  }
   if (!is(expr, "call")) return std::nullopt;
   const Call* c = call_at(model, expr, cell);
   if (!c) return std::nullopt;
