@@ -107,6 +107,60 @@ std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope,
   return std::nullopt;
 }
 
+std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, int scope, int depth) {
+  if (python::null(expr) || depth > 12) return std::nullopt;
+  auto positive = [&](TSNode n) -> std::optional<long long> {
+    auto v = model.value_of(n, cell, scope).as_int();
+    return v && *v > 0 ? v : std::nullopt;
+  };
+  if (is(expr, "parenthesized_expression")) {
+    auto kids = named_children(expr);
+    return kids.size() == 1 ? last_dim_of(model, kids[0], cell, scope, depth + 1) : std::nullopt;
+  }
+  if (is(expr, "identifier")) {
+    const Binding* b = model.reaching_binding(std::string(model.text_of(expr, cell)), cell, ts_node_start_byte(expr));
+    if (!b || b->conditional || b->kind != BindingKind::Assignment || python::null(b->value)) return std::nullopt;
+    return last_dim_of(model, b->value, b->cell, 0, depth + 1);
+  }
+  if (is(expr, "subscript")) {
+    auto kids = named_children(expr);
+    if (kids.size() == 2 && is(kids[1], "slice")) return last_dim_of(model, field(expr, "value"), cell, scope, depth + 1);
+    return std::nullopt;
+  }
+  if (!is(expr, "call")) return std::nullopt;
+  const Call* c = call_at(model, expr, cell);
+  if (!c || c->args.empty() || std::any_of(c->args.begin(), c->args.end(), [](const Argument& a) { return a.unpacked; }))
+    return std::nullopt;
+  const std::string& q = c->qualified;
+  const std::string& m = c->method;
+  TSNode receiver = is(field(expr, "function"), "attribute") ? field(field(expr, "function"), "object") : TSNode{};
+  bool factory = one_of(q, {"torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "numpy.random.randn",
+                            "numpy.random.rand", "numpy.zeros", "numpy.ones", "numpy.empty"});
+  bool reshape = !python::null(receiver) && (m == "view" || m == "reshape");
+  if (factory || reshape) {
+    if (c->args.size() == 1) {
+      Value v = model.value_of(c->args[0].node, cell, scope);
+      if (v.kind == Value::Kind::Tuple && !v.items.empty()) {
+        auto last = v.items.back().as_int();
+        return last && *last > 0 ? last : std::nullopt;
+      }
+      return factory ? positive(c->args[0].node) : std::nullopt;
+    }
+    return positive(c->args.back().node);
+  }
+  if (!python::null(receiver)) {
+    if (m == "unsqueeze" && c->args.size() == 1) {
+      auto d = model.value_of(c->args[0].node, cell, scope).as_int();
+      if (d && *d == -1) return 1;
+      return std::nullopt;
+    }
+    if (m == "unfold" && c->args.size() == 3) return positive(c->args[1].node);
+    if (one_of(m, {"float", "double", "to", "cuda", "cpu", "clone", "contiguous", "detach"}))
+      return last_dim_of(model, receiver, cell, scope, depth + 1);
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 // `s[i:i + L]` or `s[i:i + L, 0]`: a slice whose start is a loop variable; returns s's text.
