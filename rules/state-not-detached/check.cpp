@@ -15,8 +15,9 @@ void check_state_not_detached(const engine::Context& ctx, engine::Diagnostics& o
     out.report(flow.state_span,
                "`" + flow.state_text + "` returned by `" + callee + "(...)` is passed back into it on the next "
                "iteration without `.detach()`: the graph of every earlier batch stays attached, so the second "
-               "`backward()` raises \"Trying to backward through the graph a second time\" (with "
-               "`retain_graph=True`, memory and time grow with every batch)",
+               "`backward()` raises \"Trying to backward through the graph a second time\" (`retain_graph=True` "
+               "only trades that for an in-place-modification error after `opt.step()`, or for time and memory "
+               "that grow with every batch)",
                flow.names.size() > 1
                    ? "Detach before the call: `" + flow.state_text + " = " + flow.names[0] + ".detach(), " +
                          flow.names[1] + ".detach()`, or re-create the state for each batch"
