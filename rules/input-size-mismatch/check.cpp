@@ -22,14 +22,11 @@ std::optional<long long> batch_last_dim(const Model& model, const semantic::Load
     d = b->value;
     cell = b->cell;
   }
-  for (int id : model.cell(cell).calls) {
-    const Call& c = model.calls()[static_cast<size_t>(id)];
-    if (!ts_node_eq(c.node, d) || c.qualified.find("TensorDataset") == std::string::npos || c.args.empty()) continue;
-    auto rank = semantic::rank_of(model, c.args[0].node, cell, 0);
-    if (!rank || *rank < 2) return std::nullopt;  // items without a feature axis
-    return semantic::last_dim_of(model, c.args[0].node, cell, 0);
-  }
-  return std::nullopt;
+  const Call* c = model.call_for(d, cell);
+  if (!c || c->qualified.find("TensorDataset") == std::string::npos || c->args.empty()) return std::nullopt;
+  auto rank = semantic::rank_of(model, c->args[0].node, cell, 0);
+  if (!rank || *rank < 2) return std::nullopt;  // items without a feature axis
+  return semantic::last_dim_of(model, c->args[0].node, cell, 0);
 }
 
 }  // namespace

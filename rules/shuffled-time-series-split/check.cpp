@@ -11,25 +11,20 @@ using semantic::Model;
 
 // The windows a split receives: the array itself, or the first tensor of a TensorDataset.
 bool splits_windows(const Model& model, const Call& split, TSNode data, std::string& source) {
-  if (python::is(data, "identifier")) {
+  if (python::is(data, "identifier") && !model.is_local(std::string(model.text_of(data, split.cell)), split.scope)) {
     const auto* b = model.reaching_binding(std::string(model.text_of(data, split.cell)), split.cell, ts_node_start_byte(data));
-    if (b && !python::null(b->value) && python::is(b->value, "call")) {
-      for (int id : model.cell(b->cell).calls) {
-        const Call& c = model.calls()[static_cast<size_t>(id)];
-        if (ts_node_eq(c.node, b->value) && c.qualified.find("TensorDataset") != std::string::npos && !c.args.empty())
-          return semantic::is_windowed(model, c.args[0].node, c.cell, &source);
-      }
-    }
+    const Call* c = b ? model.call_for(b->value, b->cell) : nullptr;
+    if (c && c->qualified.find("TensorDataset") != std::string::npos && !c->args.empty())
+      return semantic::is_windowed(model, c->args[0].node, c->cell, 0, &source);
   }
-  return semantic::is_windowed(model, data, split.cell, &source);
+  return semantic::is_windowed(model, data, split.cell, split.scope, &source);
 }
 
-bool shuffling_splitter(const Model& model, const Call& splitter_call) {
+bool shuffling_splitter(const Call& splitter_call) {
   const std::string& q = splitter_call.qualified;
   if (q == "sklearn.model_selection.ShuffleSplit" || q == "sklearn.model_selection.StratifiedShuffleSplit") return true;
   if (q != "sklearn.model_selection.KFold" && q != "sklearn.model_selection.StratifiedKFold") return false;
   const auto* shuffle = splitter_call.argument(1, "shuffle");
-  (void)model;
   return shuffle && shuffle->value.as_bool() == true;
 }
 
@@ -51,11 +46,8 @@ void check_shuffled_time_series_split(const engine::Context& ctx, engine::Diagno
       what = "`random_split` draws a random permutation";
     } else if (c.method == "split" && !c.receiver.empty() && !c.args.empty()) {
       const auto* b = model.reaching_binding(c.receiver, c.cell, ts_node_start_byte(c.node));
-      if (!b || python::null(b->value) || !python::is(b->value, "call")) continue;
-      const Call* splitter = nullptr;
-      for (int id : model.cell(b->cell).calls)
-        if (ts_node_eq(model.calls()[static_cast<size_t>(id)].node, b->value)) splitter = &model.calls()[static_cast<size_t>(id)];
-      if (!splitter || !shuffling_splitter(model, *splitter)) continue;
+      const Call* splitter = b ? model.call_for(b->value, b->cell) : nullptr;
+      if (!splitter || !shuffling_splitter(*splitter)) continue;
       data = c.args[0].node;
       what = "`" + splitter->callee + "` shuffles the folds";
     } else {

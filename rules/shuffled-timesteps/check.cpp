@@ -14,7 +14,8 @@ using semantic::Call;
 using semantic::Model;
 
 // The dataset's items' rank: TensorDataset(X, ...) items are X without its first axis.
-std::optional<int> item_rank(const Model& model, const Call& loader, std::string& evidence) {
+std::optional<int> item_rank(const Model& model, const Call& loader, std::string& evidence,
+                             std::optional<long long>& item_size) {
   const auto* dataset = loader.argument(0, "dataset");
   if (!dataset || dataset->unpacked) return std::nullopt;
   TSNode d = dataset->node;
@@ -26,18 +27,16 @@ std::optional<int> item_rank(const Model& model, const Call& loader, std::string
     cell = b->cell;
   }
   TSNode tensor = d;
-  if (python::is(d, "call")) {
-    for (int id : model.cell(cell).calls) {
-      const Call& c = model.calls()[static_cast<size_t>(id)];
-      if (!ts_node_eq(c.node, d)) continue;
-      if (c.qualified == "torch.utils.data.TensorDataset" || c.qualified == "torch.utils.data.dataset.TensorDataset") {
-        if (c.args.empty() || c.args[0].unpacked) return std::nullopt;
-        tensor = c.args[0].node;
-      }
-    }
+  if (const Call* c = model.call_for(d, cell);
+      c && (c->qualified == "torch.utils.data.TensorDataset" || c->qualified == "torch.utils.data.dataset.TensorDataset")) {
+    if (c->args.empty() || c->args[0].unpacked) return std::nullopt;
+    tensor = c->args[0].node;
   }
   auto rank = semantic::rank_of(model, tensor, cell, 0);
   if (!rank || *rank < 1) return std::nullopt;
+  // (N, L) windows of a univariate series also have rank 2: their items are sequences.
+  if (semantic::is_windowed(model, tensor, cell, 0)) return std::nullopt;
+  item_size = *rank == 2 ? semantic::last_dim_of(model, tensor, cell, 0) : std::optional<long long>(1);
   evidence = "`" + std::string(model.text_of(tensor, cell)) + "` has " + std::to_string(*rank) +
              (*rank == 1 ? " axis" : " axes") + ", so each item is one time step";
   return *rank - 1;
@@ -48,8 +47,10 @@ bool literal_one(const Model& model, TSNode arg, int cell, int scope) {
   return v && *v == 1;
 }
 
-// Whether the recurrent layer's time axis receives the batch's items.
-bool regroups_into_time(const Model& model, const Call& reshape, bool batch_first) {
+// Whether a reshape of a (batch, item) batch puts several items on the recurrent layer's
+// time axis. Batch-first: (samples, time, features) keeps samples apart when time x features
+// equals the item size; time-major: time is outermost, so any time axis above 1 mixes items.
+bool regroups_into_time(const Model& model, const Call& reshape, bool batch_first, std::optional<long long> item_size) {
   size_t time_axis = batch_first ? 1 : 0;
   if (reshape.method == "unsqueeze") {
     const auto* dim = reshape.argument(0, "dim");
@@ -60,7 +61,12 @@ bool regroups_into_time(const Model& model, const Call& reshape, bool batch_firs
     return batch_first ? *d == 0 : *d == 1;
   }
   if (reshape.args.size() != 3 || reshape.args[time_axis].unpacked) return false;
-  return !literal_one(model, reshape.args[time_axis].node, reshape.cell, reshape.scope);
+  if (!batch_first) return !literal_one(model, reshape.args[0].node, reshape.cell, reshape.scope);
+  if (literal_one(model, reshape.args[0].node, reshape.cell, reshape.scope)) return true;  // all items, one sequence
+  auto time = model.value_of(reshape.args[1].node, reshape.cell, reshape.scope).as_int();
+  auto features = model.value_of(reshape.args[2].node, reshape.cell, reshape.scope).as_int();
+  if (!item_size || !time || !features || *time <= 0 || *features <= 0) return false;  // not provable
+  return *time * *features > *item_size;
 }
 
 bool layer_batch_first(const Model& model, const Call& call, bool& known) {
@@ -85,7 +91,8 @@ void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& o
     const auto* shuffle = loader.keyword("shuffle");
     if (!shuffle || shuffle->value.as_bool() != true) continue;
     std::string evidence;
-    auto items = item_rank(model, loader, evidence);
+    std::optional<long long> item_size;
+    auto items = item_rank(model, loader, evidence, item_size);
     if (!items || *items > 1) continue;  // unknown, or windows/sequences: shuffling them is right
     for (const Call& c : model.calls()) {
       if (c.cell != use.cell || !model.in_loop(c, use.loop) || !model.is_recurrent_call(c) || c.args.empty()) continue;
@@ -105,12 +112,10 @@ void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& o
         }
       }
       if (how.empty() && python::is(input, "call")) {
-        for (const Call& r : model.calls()) {
-          if (!ts_node_eq(r.node, input) || r.receiver != use.batch) continue;
-          if ((r.method == "view" || r.method == "reshape" || r.method == "unsqueeze") &&
-              regroups_into_time(model, r, batch_first))
-            how = "is regrouped into a time axis by `" + std::string(model.text_of(r.node, r.cell)) + "`";
-        }
+        const Call* r = model.call_for(input, c.cell);
+        if (r && r->receiver == use.batch && (r->method == "view" || r->method == "reshape" || r->method == "unsqueeze") &&
+            regroups_into_time(model, *r, batch_first, item_size))
+          how = "is regrouped into a time axis by `" + std::string(model.text_of(r->node, r->cell)) + "`";
       }
       if (how.empty()) continue;
       reported.insert(loader.id);

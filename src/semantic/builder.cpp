@@ -622,7 +622,7 @@ class Builder {
       }
     }
     int id = c.id;
-    call_index_[{cell_->index, ts_node_start_byte(n), ts_node_end_byte(n)}] = id;
+    m_.call_index_[{cell_->index, ts_node_start_byte(n), ts_node_end_byte(n)}] = id;
     cell_->calls.push_back(id);
     if (ctx.function >= 0) m_.functions_[static_cast<size_t>(ctx.function)].calls.push_back(id);
     m_.calls_.push_back(std::move(c));
@@ -695,8 +695,8 @@ class Builder {
   }
 
   int call_at(int cell, TSNode node) const {
-    auto it = call_index_.find({cell, ts_node_start_byte(node), ts_node_end_byte(node)});
-    return it == call_index_.end() ? -1 : it->second;
+    const Call* c = m_.call_for(node, cell);
+    return c ? c->id : -1;
   }
 
   // The notebook function or class a callee name refers to in a top-down run.
@@ -950,7 +950,6 @@ class Builder {
   std::vector<int> loop_stack_;
   std::map<int, int> function_of_binding_;
   std::map<int, int> class_of_binding_;
-  std::map<std::tuple<int, uint32_t, uint32_t>, int> call_index_;
 };
 
 std::unique_ptr<Model> build_model(const notebook::Notebook& nb, python::Parser& parser) {

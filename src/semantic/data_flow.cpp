@@ -15,32 +15,24 @@ bool is_data_loader(const Call& c) {
   return c.qualified == "torch.utils.data.DataLoader" || c.qualified == "torch.utils.data.dataloader.DataLoader";
 }
 
-const Call* call_of(const Model& model, TSNode node, int cell) {
-  for (int id : model.cell(cell).calls) {
-    const Call& c = model.calls()[static_cast<size_t>(id)];
-    if (ts_node_eq(c.node, node)) return &c;
-  }
-  return nullptr;
-}
-
 // The DataLoader an iterable expression refers to: `loader`, `enumerate(loader)`, `DataLoader(...)`.
-const Call* loader_of(const Model& model, TSNode iter, int cell, bool& enumerated) {
+const Call* loader_of(const Model& model, TSNode iter, int cell, int scope, bool& enumerated) {
   enumerated = false;
   if (is(iter, "call")) {
-    const Call* c = call_of(model, iter, cell);
+    const Call* c = model.call_for(iter, cell);
     if (!c) return nullptr;
     if (is_data_loader(*c)) return c;
     if (c->callee == "enumerate" && !c->args.empty()) {
       enumerated = true;
       bool ignored = false;
-      return loader_of(model, c->args[0].node, cell, ignored);
+      return loader_of(model, c->args[0].node, cell, scope, ignored);
     }
     return nullptr;
   }
-  if (!is(iter, "identifier")) return nullptr;
+  if (!is(iter, "identifier") || model.is_local(std::string(model.text_of(iter, cell)), scope)) return nullptr;
   const Binding* b = model.reaching_binding(std::string(model.text_of(iter, cell)), cell, ts_node_start_byte(iter));
   if (!b || b->conditional || python::null(b->value) || !is(b->value, "call")) return nullptr;
-  const Call* c = call_of(model, b->value, b->cell);
+  const Call* c = model.call_for(b->value, b->cell);
   return c && is_data_loader(*c) ? c : nullptr;
 }
 
@@ -64,11 +56,11 @@ std::vector<LoaderLoop> loader_loops(const Model& model) {
   for (const Loop& l : model.loops()) {
     if (!l.is_for) continue;
     bool enumerated = false;
-    const Call* loader = loader_of(model, field(l.node, "right"), l.cell, enumerated);
+    int scope = l.function >= 0 ? model.functions()[static_cast<size_t>(l.function)].scope : 0;
+    const Call* loader = loader_of(model, field(l.node, "right"), l.cell, scope, enumerated);
     if (!loader) continue;
     std::string batch = first_name(model, field(l.node, "left"), l.cell, enumerated);
     if (batch.empty()) continue;
-    int scope = l.function >= 0 ? model.functions()[static_cast<size_t>(l.function)].scope : 0;
     out.push_back({loader, l.id, batch, l.cell, scope});
   }
   return out;
@@ -156,18 +148,14 @@ bool is_scaler(const Model& model, const Call& fit) {
   if (fit.method != "fit" && fit.method != "fit_transform") return false;
   TSNode object = field(field(fit.node, "function"), "object");
   if (is(object, "call")) {
-    for (const Call& c : model.calls())
-      if (ts_node_eq(c.node, object)) return scaler_classes().count(c.qualified) > 0;
-    return false;
+    const Call* c = model.call_for(object, fit.cell);
+    return c && scaler_classes().count(c->qualified) > 0;
   }
   if (fit.receiver.empty()) return false;
   const Binding* b = model.reaching_binding(fit.receiver, fit.cell, ts_node_start_byte(fit.node));
   if (!b || python::null(b->value) || !is(b->value, "call")) return false;
-  for (int id : model.cell(b->cell).calls) {
-    const Call& c = model.calls()[static_cast<size_t>(id)];
-    if (ts_node_eq(c.node, b->value)) return scaler_classes().count(c.qualified) > 0;
-  }
-  return false;
+  const Call* c = model.call_for(b->value, b->cell);
+  return c && scaler_classes().count(c->qualified) > 0;
 }
 
 // (x - x.mean()) / x.std()  or  (x - x.min()) / (x.max() - x.min()) on one name.
@@ -236,13 +224,18 @@ TSNode split_after(const Model& model, const std::vector<std::string>& names, in
     }
   }
   for (const Binding& b : model.bindings()) {
-    if (b.scope != 0 || !after(b.cell, b.byte) || python::null(b.value) || !is(b.value, "subscript")) continue;
+    if (b.scope != 0 || !after(b.cell, b.byte) || python::null(b.source)) continue;
     std::string target = b.name;
     for (char& ch : target) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     if (target.find("train") == std::string::npos && target.find("test") == std::string::npos) continue;
-    if (sliced(model, b.value, b.cell) && derived.count(root_name(model, b.value, b.cell))) {
-      split_cell = b.cell;
-      return b.value;
+    // `x_train = data[:n]`, or `train, test = data[:n], data[n:]`
+    std::vector<TSNode> parts{b.source};
+    if (is(b.source, "expression_list") || is(b.source, "tuple")) parts = named_children(b.source);
+    for (TSNode part : parts) {
+      if (is(part, "subscript") && sliced(model, part, b.cell) && derived.count(root_name(model, part, b.cell))) {
+        split_cell = b.cell;
+        return b.source;
+      }
     }
   }
   return TSNode{};

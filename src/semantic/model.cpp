@@ -96,6 +96,12 @@ std::string Model::qualify(TSNode expr, int cell, int scope) const {
   return agreed;
 }
 
+const Call* Model::call_for(TSNode node, int cell) const {
+  if (python::null(node)) return nullptr;
+  auto it = call_index_.find({cell, ts_node_start_byte(node), ts_node_end_byte(node)});
+  return it == call_index_.end() ? nullptr : &calls_[static_cast<size_t>(it->second)];
+}
+
 const RecurrentLayer* Model::recurrent_layer_called(const Call& call) const {
   TSNode fn = field(call.node, "function");
   if (is(fn, "attribute") && is(field(fn, "object"), "identifier") && text_of(field(fn, "object"), call.cell) == "self") {

@@ -1,7 +1,9 @@
 // The notebook-wide semantic model: built once per notebook, shared by every rule.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <tuple>
 #include <optional>
 #include <set>
 #include <string>
@@ -226,6 +228,8 @@ class Model {
   const std::vector<RecurrentLayer>& recurrent_layers() const { return recurrent_layers_; }
   const std::vector<Subscript>& subscripts() const { return subscripts_; }
 
+  // The call written at this node of a cell, or null.
+  const Call* call_for(TSNode node, int cell) const;
   // The recurrent layer a call invokes (`self.lstm(x)`, `rnn(x, h)`), if known.
   const RecurrentLayer* recurrent_layer_called(const Call& call) const;
   // The notebook nn.Module class a name holds an instance of at (cell, byte), or -1.
@@ -271,6 +275,8 @@ class Model {
   std::string_view line_text(int cell, int line) const;
 
   static bool is_builtin(std::string_view name);
+  // Whether a name read in this scope is a function's local or parameter, not a module name.
+  bool is_local(const std::string& name, int scope) const { return resolve_local(name, scope) > 0; }
 
  private:
   friend class Builder;
@@ -293,6 +299,7 @@ class Model {
   std::vector<RecurrentLayer> recurrent_layers_;
   std::vector<Subscript> subscripts_;
   std::unordered_map<std::string, std::vector<int>> module_index_;
+  std::map<std::tuple<int, uint32_t, uint32_t>, int> call_index_;  // (cell, start, end) -> call id
 };
 
 // Parses every code cell once and builds the model. The notebook must outlive the model.

@@ -10,14 +10,6 @@ using python::field;
 using python::is;
 using python::named_children;
 
-const Call* call_at(const Model& model, TSNode node, int cell) {
-  for (int id : model.cell(cell).calls) {
-    const Call& c = model.calls()[static_cast<size_t>(id)];
-    if (ts_node_eq(c.node, node)) return &c;
-  }
-  return nullptr;
-}
-
 bool one_of(const std::string& s, std::initializer_list<const char*> names) {
   return std::any_of(names.begin(), names.end(), [&](const char* n) { return s == n; });
 }
@@ -49,6 +41,7 @@ std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope,
   }
   if (is(expr, "identifier")) {
     std::string name(model.text_of(expr, cell));
+    if (model.is_local(name, scope)) return std::nullopt;  // a parameter or local: not followed
     const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
     if (!b || b->conditional || b->kind != BindingKind::Assignment || python::null(b->value)) return std::nullopt;
     return rank_of(model, b->value, b->cell, 0, depth + 1);
@@ -71,7 +64,7 @@ std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope,
     return std::max(*a, *b);
   }
   if (!is(expr, "call")) return std::nullopt;
-  const Call* c = call_at(model, expr, cell);
+  const Call* c = model.call_for(expr, cell);
   if (!c) return std::nullopt;
   const std::string& q = c->qualified;
   const std::string& m = c->method;
@@ -118,7 +111,9 @@ std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, 
     return kids.size() == 1 ? last_dim_of(model, kids[0], cell, scope, depth + 1) : std::nullopt;
   }
   if (is(expr, "identifier")) {
-    const Binding* b = model.reaching_binding(std::string(model.text_of(expr, cell)), cell, ts_node_start_byte(expr));
+    std::string name(model.text_of(expr, cell));
+    if (model.is_local(name, scope)) return std::nullopt;  // a parameter or local: not followed
+    const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
     if (!b || b->conditional || b->kind != BindingKind::Assignment || python::null(b->value)) return std::nullopt;
     return last_dim_of(model, b->value, b->cell, 0, depth + 1);
   }
@@ -128,8 +123,8 @@ std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, 
     return std::nullopt;
   }
   if (!is(expr, "call")) return std::nullopt;
-  const Call* c = call_at(model, expr, cell);
-  if (!c || c->args.empty() || std::any_of(c->args.begin(), c->args.end(), [](const Argument& a) { return a.unpacked; }))
+  const Call* c = model.call_for(expr, cell);
+  if (!c || std::any_of(c->args.begin(), c->args.end(), [](const Argument& a) { return a.unpacked; }))
     return std::nullopt;
   const std::string& q = c->qualified;
   const std::string& m = c->method;
@@ -137,7 +132,7 @@ std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, 
   bool factory = one_of(q, {"torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "numpy.random.randn",
                             "numpy.random.rand", "numpy.zeros", "numpy.ones", "numpy.empty"});
   bool reshape = !python::null(receiver) && (m == "view" || m == "reshape");
-  if (factory || reshape) {
+  if ((factory || reshape) && !c->args.empty()) {
     if (c->args.size() == 1) {
       Value v = model.value_of(c->args[0].node, cell, scope);
       if (v.kind == Value::Kind::Tuple && !v.items.empty()) {
@@ -176,10 +171,11 @@ bool window_slice(const Model& model, TSNode expr, int cell, std::string* source
 
 }  // namespace
 
-bool is_windowed(const Model& model, TSNode expr, int cell, std::string* source, int depth) {
+bool is_windowed(const Model& model, TSNode expr, int cell, int scope, std::string* source, int depth) {
   if (python::null(expr) || depth > 8) return false;
   if (is(expr, "identifier")) {
     std::string name(model.text_of(expr, cell));
+    if (model.is_local(name, scope)) return false;
     const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
     if (!b || b->kind != BindingKind::Assignment || python::null(b->value)) return false;
     if (is(b->value, "list") && named_children(b->value).empty()) {
@@ -190,11 +186,11 @@ bool is_windowed(const Model& model, TSNode expr, int cell, std::string* source,
       }
       return false;
     }
-    return is_windowed(model, b->value, b->cell, source, depth + 1);
+    return is_windowed(model, b->value, b->cell, 0, source, depth + 1);
   }
   if (is(expr, "list_comprehension")) return window_slice(model, field(expr, "body"), cell, source);
   if (!is(expr, "call")) return false;
-  const Call* c = call_at(model, expr, cell);
+  const Call* c = model.call_for(expr, cell);
   if (!c) return false;
   if (c->method == "unfold" && !c->receiver.empty()) {
     if (source) *source = c->receiver;
@@ -204,12 +200,10 @@ bool is_windowed(const Model& model, TSNode expr, int cell, std::string* source,
                                    "torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.FloatTensor",
                                    "torch.Tensor"};
   bool wrapper = std::any_of(std::begin(wrappers), std::end(wrappers), [&](const char* w) { return c->qualified == w; });
-  bool conversion = !c->receiver.empty() && one_of(c->method, {"float", "double", "to", "astype", "reshape", "view", "unsqueeze"});
-  if (wrapper && !c->args.empty()) return is_windowed(model, c->args[0].node, cell, source, depth + 1);
-  if (conversion) {
-    TSNode obj = field(field(expr, "function"), "object");
-    return is_windowed(model, obj, cell, source, depth + 1);
-  }
+  bool conversion = is(field(expr, "function"), "attribute") &&
+                    one_of(c->method, {"float", "double", "to", "astype", "reshape", "view", "unsqueeze"});
+  if (wrapper && !c->args.empty()) return is_windowed(model, c->args[0].node, cell, scope, source, depth + 1);
+  if (conversion) return is_windowed(model, field(field(expr, "function"), "object"), cell, scope, source, depth + 1);
   return false;
 }
 

@@ -18,6 +18,6 @@ std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, 
 // Whether a value is windows cut from one series: `s.unfold(0, L, 1)`, `np.array([s[i:i + L]
 // for i in ...])`, or a list filled by `windows.append(s[i:i + L])` in a loop; followed through
 // names and conversions. `source` receives the series' text when known.
-bool is_windowed(const Model& model, TSNode expr, int cell, std::string* source = nullptr, int depth = 0);
+bool is_windowed(const Model& model, TSNode expr, int cell, int scope, std::string* source = nullptr, int depth = 0);
 
 }  // namespace lstmlint::semantic
