@@ -1,10 +1,109 @@
 // batch-first-mismatch: the output of a recurrent layer built without batch_first=True is
 // (time, batch, hidden), but is indexed as if it were (batch, time, hidden): `out[:, -1]`.
 #include "engine/registry.h"
+#include "semantic/data_flow.h"
+#include "semantic/shapes.h"
 
 namespace lstmlint::rules {
+namespace {
+
+using semantic::Call;
+using semantic::Model;
+using semantic::RecurrentLayer;
+
+const RecurrentLayer* time_major(const RecurrentLayer* layer) {
+  if (!layer || layer->keras || layer->kind.find("Cell") != std::string::npos) return nullptr;
+  auto batch_first = layer->batch_first.as_bool();
+  return batch_first && !*batch_first ? layer : nullptr;
+}
+
+// The time-major layer a call feeds its first argument to unchanged: the layer itself, or a
+// model whose forward(self, x) passes x, never re-bound, straight to its only recurrent layer.
+const RecurrentLayer* receiving_layer(const Model& model, const Call& call) {
+  if (const auto* layer = model.recurrent_layer_called(call)) return time_major(layer);
+  if (!call.receiver.empty() || call.callee != call.method) return nullptr;
+  int cls = model.instance_class(call.callee, call.cell, ts_node_start_byte(call.node));
+  if (cls < 0) return nullptr;
+  const RecurrentLayer* only = nullptr;
+  for (const auto& r : model.recurrent_layers()) {
+    if (r.cls != cls) continue;
+    if (only) return nullptr;
+    only = &r;
+  }
+  const auto& k = model.classes()[static_cast<size_t>(cls)];
+  auto forward = k.methods.find("forward");
+  if (!only || forward == k.methods.end()) return nullptr;
+  const auto& f = model.functions()[static_cast<size_t>(forward->second)];
+  if (f.params.size() < 2) return nullptr;
+  const std::string& input = f.params[1];
+  for (const auto& b : model.bindings())
+    if (b.scope == f.scope && b.name == input && b.kind != semantic::BindingKind::Parameter) return nullptr;
+  for (int id : f.calls) {
+    const Call& c = model.calls()[static_cast<size_t>(id)];
+    if (model.recurrent_layer_called(c) == only && !c.args.empty() && python::is(c.args[0].node, "identifier") &&
+        model.text_of(c.args[0].node, c.cell) == input)
+      return time_major(only);
+  }
+  return nullptr;
+}
+
+bool is_batch(const Model& model, TSNode arg, const semantic::LoaderLoop& use, const Call& call) {
+  static const char* casts[] = {"float", "double", "to", "cuda", "cpu", "contiguous"};
+  for (int depth = 0; depth < 4; ++depth) {
+    if (python::is(arg, "identifier")) {
+      std::string name(model.text_of(arg, call.cell));
+      TSNode value = semantic::value_in_loop(model, name, use.loop, use.scope, ts_node_start_byte(call.node));
+      if (python::null(value)) return name == use.batch;
+      arg = value;
+      continue;
+    }
+    const Call* c = model.call_for(arg, call.cell);
+    if (!c || !python::is(python::field(arg, "function"), "attribute")) return false;
+    bool cast = false;
+    for (const char* k : casts) cast = cast || c->method == k;
+    if (!cast) return false;
+    arg = python::field(python::field(arg, "function"), "object");
+  }
+  return false;
+}
+
+// Loader batches are always (batch, ...): windows of rank 3 arrive as (batch, time, feature).
+void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& out) {
+  const Model& model = ctx.model;
+  for (const auto& use : semantic::loader_loops(model)) {
+    const auto* dataset = use.loader->argument(0, "dataset");
+    if (!dataset || dataset->unpacked) continue;
+    TSNode d = dataset->node;
+    int cell = use.loader->cell;
+    if (python::is(d, "identifier")) {
+      const auto* b = model.reaching_binding(std::string(model.text_of(d, cell)), cell, ts_node_start_byte(d));
+      if (!b || b->conditional || python::null(b->value)) continue;
+      d = b->value;
+      cell = b->cell;
+    }
+    const Call* ds = model.call_for(d, cell);
+    if (!ds || ds->qualified.find("TensorDataset") == std::string::npos || ds->args.empty()) continue;
+    auto rank = semantic::rank_of(model, ds->args[0].node, cell, 0);
+    if (!rank || *rank != 3) continue;
+    for (const Call& c : model.calls()) {
+      if (c.cell != use.cell || !model.in_loop(c, use.loop) || c.args.empty()) continue;
+      const RecurrentLayer* layer = receiving_layer(model, c);
+      if (!layer || !is_batch(model, c.args[0].node, use, c)) continue;
+      std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
+      out.report(model.span_of(c.args[0].node, c.cell),
+                 "each batch of this loader is (batch, time, feature) — `" +
+                     std::string(model.text_of(ds->args[0].node, cell)) + "` has 3 axes and the loader stacks its "
+                     "items on a new first axis — but `" + layer_name + "` is built without `batch_first=True`, so it "
+                     "reads axis 0 as time: every sample's steps are mixed with the other samples of the batch",
+                 "Build the layer with `batch_first=True`, or pass `" + use.batch + ".transpose(0, 1)`");
+    }
+  }
+}
+
+}  // namespace
 
 void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics& out) {
+  check_batch_major_input(ctx, out);
   const auto& model = ctx.model;
   for (const auto& c : model.calls()) {
     const auto* layer = model.recurrent_layer_called(c);

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include <set>
+
 #include "engine/registry.h"
+#include "semantic/data_flow.h"
+#include "semantic/shapes.h"
 
 namespace lstmlint::rules {
 namespace {
@@ -53,13 +57,101 @@ bool state_transposed_before_use(const semantic::Model& model) {
   return false;
 }
 
+// The value a name holds at `byte` in a scope: its latest binding there, else (at module level)
+// the binding a top-down run reaches.
+TSNode value_at(const semantic::Model& model, const std::string& name, int cell, int scope, uint32_t byte) {
+  TSNode value{};
+  uint32_t best = 0;
+  bool found = false;
+  for (const auto& b : model.bindings()) {
+    if (b.name != name || b.cell != cell || b.scope != scope || b.effective_byte > byte || b.effective_byte < best) continue;
+    best = b.effective_byte;
+    value = b.value;
+    found = true;
+  }
+  if (found || scope != 0) return value;
+  const auto* b = model.reaching_binding(name, cell, byte);
+  return b ? b->value : TSNode{};
+}
+
+// The first-axis size of the loader's dataset (`TensorDataset(X, ...)` -> len(X)).
+std::optional<long long> dataset_length(const semantic::Model& model, const semantic::Call& loader) {
+  const auto* dataset = loader.argument(0, "dataset");
+  if (!dataset || dataset->unpacked) return std::nullopt;
+  TSNode d = dataset->node;
+  int cell = loader.cell;
+  if (python::is(d, "identifier")) {
+    const auto* b = model.reaching_binding(std::string(model.text_of(d, cell)), cell, ts_node_start_byte(d));
+    if (!b || b->conditional || python::null(b->value)) return std::nullopt;
+    d = b->value;
+    cell = b->cell;
+  }
+  const auto* c = model.call_for(d, cell);
+  if (c && c->qualified.find("TensorDataset") != std::string::npos && !c->args.empty())
+    return semantic::first_dim_of(model, c->args[0].node, cell, 0);
+  return semantic::first_dim_of(model, d, cell, 0);
+}
+
+// h0/c0 built with a literal batch size, fed to a recurrent layer in a loop over a loader
+// whose batches can have another size.
+void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out) {
+  const auto& model = ctx.model;
+  std::set<int> reported;
+  for (const auto& use : semantic::loader_loops(model)) {
+    const auto& loader = *use.loader;
+    if (loader.keyword("batch_sampler")) continue;
+    bool unpacked = false;
+    for (const auto& a : loader.kwargs) unpacked = unpacked || a.unpacked;
+    if (unpacked) continue;
+    const auto* bs = loader.argument(1, "batch_size");
+    auto batch = bs ? bs->value.as_int() : std::optional<long long>(1);
+    const auto* dl = loader.keyword("drop_last");
+    auto drop_last = dl ? dl->value.as_bool() : std::optional<bool>(false);
+    if (!batch || *batch <= 0 || !drop_last) continue;
+    auto length = dataset_length(model, loader);
+    for (const auto& c : model.calls()) {
+      if (c.cell != use.cell || !model.in_loop(c, use.loop) || !model.recurrent_layer_called(c)) continue;
+      const auto* state = c.positional(1);
+      if (!state) state = c.keyword("hx");
+      if (!state || state->unpacked) continue;
+      for (const auto& name : model.tuple_names(state->node, c.cell)) {
+        TSNode value = value_at(model, name, c.cell, c.scope, ts_node_start_byte(c.node));
+        const auto* factory = model.call_for(value, c.cell);
+        if (!factory) {
+          const auto* b = model.reaching_binding(name, c.cell, ts_node_start_byte(c.node));
+          if (b && c.scope == 0) factory = model.call_for(value, b->cell);
+        }
+        if (!factory || !tensor_factory(factory->qualified) || factory->args.size() < 3 || reported.count(factory->id)) continue;
+        auto fixed = factory->args[1].value.as_int();
+        if (!fixed) continue;
+        std::string why;
+        if (*fixed != *batch) {
+          why = "`" + use.batch + "` comes in batches of " + std::to_string(*batch);
+        } else if (!*drop_last && length && *length % *batch != 0) {
+          why = "the loader's last batch holds " + std::to_string(*length % *batch) + " samples (" +
+                std::to_string(*length) + " samples, batch_size=" + std::to_string(*batch) + ", drop_last=False)";
+        }
+        if (why.empty()) continue;
+        reported.insert(factory->id);
+        out.report(factory->span,
+                   "this state is built for a batch of exactly " + std::to_string(*fixed) + ", but " + why +
+                       ": the recurrent call raises `Expected hidden[0] size ...` on that batch",
+                   "Build the state from the batch in the loop (`torch.zeros(num_layers, x.size(0), hidden_size)`), "
+                   "or pass `drop_last=True` to the loader");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void check_hidden_batch_size_mismatch(const engine::Context& ctx, engine::Diagnostics& out) {
   const auto& model = ctx.model;
   bool torch_rnn = std::any_of(model.recurrent_layers().begin(), model.recurrent_layers().end(),
                                [](const semantic::RecurrentLayer& r) { return !r.keras; });
-  if (!torch_rnn || state_transposed_before_use(model)) return;
+  if (!torch_rnn) return;
+  check_fixed_batch(ctx, out);
+  if (state_transposed_before_use(model)) return;
   for (const auto& c : model.calls()) {
     if (!tensor_factory(c.qualified) || c.args.size() < 3) continue;
     if (c.args[0].unpacked || c.args[1].unpacked) continue;

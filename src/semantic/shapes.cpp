@@ -156,6 +156,90 @@ std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, 
   return std::nullopt;
 }
 
+std::optional<long long> first_dim_of(const Model& model, TSNode expr, int cell, int scope, int depth) {
+  if (python::null(expr) || depth > 12) return std::nullopt;
+  auto positive = [&](TSNode n) -> std::optional<long long> {
+    auto v = model.value_of(n, cell, scope).as_int();
+    return v && *v > 0 ? v : std::nullopt;
+  };
+  if (is(expr, "parenthesized_expression")) {
+    auto kids = named_children(expr);
+    return kids.size() == 1 ? first_dim_of(model, kids[0], cell, scope, depth + 1) : std::nullopt;
+  }
+  if (is(expr, "identifier")) {
+    std::string name(model.text_of(expr, cell));
+    if (model.is_local(name, scope)) return std::nullopt;
+    const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
+    if (!b || b->conditional || b->kind != BindingKind::Assignment || python::null(b->value)) return std::nullopt;
+    return first_dim_of(model, b->value, b->cell, 0, depth + 1);
+  }
+  if (is(expr, "subscript")) {
+    auto kids = named_children(expr);
+    if (kids.size() < 2 || !is(kids[1], "slice")) return std::nullopt;
+    auto n = first_dim_of(model, field(expr, "value"), cell, scope, depth + 1);
+    if (!n) return std::nullopt;
+    // [start:stop] with constant bounds, Python's clamping and negative indices
+    TSNode slice = kids[1];
+    long long start = 0, stop = *n;
+    bool after_colon = false;
+    for (TSNode part : python::children(slice)) {
+      if (python::type(part) == ":") {
+        if (after_colon) return std::nullopt;  // a step: not followed
+        after_colon = true;
+        continue;
+      }
+      auto v = model.value_of(part, cell, scope).as_int();
+      if (!v) return std::nullopt;
+      long long k = *v < 0 ? *n + *v : *v;
+      k = std::max(0LL, std::min(*n, k));
+      (after_colon ? stop : start) = k;
+    }
+    return std::max(0LL, stop - start);
+  }
+  if (!is(expr, "call")) return std::nullopt;
+  const Call* c = model.call_for(expr, cell);
+  if (!c || std::any_of(c->args.begin(), c->args.end(), [](const Argument& a) { return a.unpacked; }))
+    return std::nullopt;
+  const std::string& q = c->qualified;
+  const std::string& m = c->method;
+  TSNode receiver = is(field(expr, "function"), "attribute") ? field(field(expr, "function"), "object") : TSNode{};
+  bool factory = one_of(q, {"torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "numpy.random.randn",
+                            "numpy.random.rand", "numpy.zeros", "numpy.ones", "numpy.empty", "torch.arange",
+                            "numpy.arange"});
+  bool reshape = !python::null(receiver) && (m == "view" || m == "reshape");
+  if ((factory || reshape) && !c->args.empty()) {
+    if ((q == "torch.arange" || q == "numpy.arange") && c->args.size() != 1) return std::nullopt;
+    if (c->args.size() == 1) {
+      Value v = model.value_of(c->args[0].node, cell, scope);
+      if (v.kind == Value::Kind::Tuple && !v.items.empty()) {
+        auto first = v.items.front().as_int();
+        return first && *first > 0 ? first : std::nullopt;
+      }
+      return factory ? positive(c->args[0].node) : std::nullopt;
+    }
+    return positive(c->args.front().node);
+  }
+  if (!python::null(receiver)) {
+    if (m == "unsqueeze" && c->args.size() == 1) {
+      auto d = model.value_of(c->args[0].node, cell, scope).as_int();
+      if (d && *d == 0) return 1;
+      if (d && *d != 0) return first_dim_of(model, receiver, cell, scope, depth + 1);
+      return std::nullopt;
+    }
+    if (m == "unfold" && c->args.size() == 3) {
+      auto dim = model.value_of(c->args[0].node, cell, scope).as_int();
+      auto size = positive(c->args[1].node);
+      auto step = positive(c->args[2].node);
+      auto n = first_dim_of(model, receiver, cell, scope, depth + 1);
+      if (!dim || *dim != 0 || !size || !step || !n || *n < *size) return std::nullopt;
+      return (*n - *size) / *step + 1;
+    }
+    if (one_of(m, {"float", "double", "to", "cuda", "cpu", "clone", "contiguous", "detach"}))
+      return first_dim_of(model, receiver, cell, scope, depth + 1);
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 // `s[i:i + L]` or `s[i:i + L, 0]`: a slice whose start is a loop variable; returns s's text.
