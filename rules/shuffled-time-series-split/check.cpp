@@ -17,6 +17,9 @@ bool splits_windows(const Model& model, const Call& split, TSNode data, std::str
     if (c && c->qualified.find("TensorDataset") != std::string::npos && !c->args.empty())
       return semantic::is_windowed(model, c->args[0].node, c->cell, 0, &source);
   }
+  const Call* inline_dataset = model.call_for(data, split.cell);  // random_split(TensorDataset(X, y), ...)
+  if (inline_dataset && inline_dataset->qualified.find("TensorDataset") != std::string::npos && !inline_dataset->args.empty())
+    return semantic::is_windowed(model, inline_dataset->args[0].node, split.cell, split.scope, &source);
   return semantic::is_windowed(model, data, split.cell, split.scope, &source);
 }
 

@@ -50,12 +50,15 @@ bool literal_one(const Model& model, TSNode arg, int cell, int scope) {
 // Whether a reshape of a (batch, item) batch puts several items on the recurrent layer's
 // time axis. Batch-first: (samples, time, features) keeps samples apart when time x features
 // equals the item size; time-major: time is outermost, so any time axis above 1 mixes items.
-bool regroups_into_time(const Model& model, const Call& reshape, bool batch_first, std::optional<long long> item_size) {
+bool regroups_into_time(const Model& model, const Call& reshape, bool batch_first, std::optional<long long> item_size,
+                        int items) {
   size_t time_axis = batch_first ? 1 : 0;
   if (reshape.method == "unsqueeze") {
     const auto* dim = reshape.argument(0, "dim");
     auto d = dim ? model.value_of(dim->node, reshape.cell, reshape.scope).as_int() : std::nullopt;
     if (!d) return false;
+    // Scalar items: (B,).unsqueeze(-1) is (B, 1), which PyTorch reads as one unbatched sequence.
+    if (items == 0) return *d == -1 || *d == 1;
     // (B, F).unsqueeze(0) -> (1, B, F); unsqueeze(1) -> (B, 1, F): the batch lands on the
     // other axis, which is time when it is not the batch axis.
     return batch_first ? *d == 0 : *d == 1;
@@ -114,7 +117,7 @@ void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& o
       if (how.empty() && python::is(input, "call")) {
         const Call* r = model.call_for(input, c.cell);
         if (r && r->receiver == use.batch && (r->method == "view" || r->method == "reshape" || r->method == "unsqueeze") &&
-            regroups_into_time(model, *r, batch_first, item_size))
+            regroups_into_time(model, *r, batch_first, item_size, *items))
           how = "is regrouped into a time axis by `" + std::string(model.text_of(r->node, r->cell)) + "`";
       }
       if (how.empty()) continue;

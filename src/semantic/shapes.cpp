@@ -242,6 +242,21 @@ std::optional<long long> first_dim_of(const Model& model, TSNode expr, int cell,
 
 namespace {
 
+// For `a, b = x, y`: the element of the right-hand side that a binding of `a` or `b` receives.
+TSNode unpacked_part(const Model& model, const Binding& b) {
+  TSNode source = b.source;
+  if (!is(source, "expression_list") && !is(source, "tuple")) return TSNode{};
+  TSNode assignment = ts_node_parent(source);
+  if (!is(assignment, "assignment")) return TSNode{};
+  TSNode left = field(assignment, "left");
+  auto targets = named_children(left);
+  auto values = named_children(source);
+  if (targets.size() != values.size()) return TSNode{};
+  for (size_t i = 0; i < targets.size(); ++i)
+    if (is(targets[i], "identifier") && model.text_of(targets[i], b.cell) == b.name) return values[i];
+  return TSNode{};
+}
+
 // `s[i:i + L]` or `s[i:i + L, 0]`: a slice whose start is a loop variable; returns s's text.
 bool window_slice(const Model& model, TSNode expr, int cell, std::string* source) {
   if (!is(expr, "subscript")) return false;
@@ -261,8 +276,11 @@ bool is_windowed(const Model& model, TSNode expr, int cell, int scope, std::stri
     std::string name(model.text_of(expr, cell));
     if (model.is_local(name, scope)) return false;
     const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
-    if (!b || b->kind != BindingKind::Assignment || python::null(b->value)) return false;
-    if (is(b->value, "list") && named_children(b->value).empty()) {
+    if (!b || b->kind != BindingKind::Assignment) return false;
+    TSNode value = b->value;
+    if (python::null(value)) value = unpacked_part(model, *b);  // `X, y = windows[:, :L], windows[:, L:]`
+    if (python::null(value)) return false;
+    if (is(value, "list") && named_children(value).empty()) {
       // windows = [] ... windows.append(s[i:i + L]) in a loop
       for (const Call& c : model.calls()) {
         if (c.receiver != name || c.method != "append" || c.loops.empty() || c.args.empty()) continue;
@@ -270,7 +288,12 @@ bool is_windowed(const Model& model, TSNode expr, int cell, int scope, std::stri
       }
       return false;
     }
-    return is_windowed(model, b->value, b->cell, 0, source, depth + 1);
+    return is_windowed(model, value, b->cell, 0, source, depth + 1);
+  }
+  if (is(expr, "subscript")) {  // windows[:, :L]: a slice of windows is still windows
+    auto kids = named_children(expr);
+    bool slices = kids.size() >= 2 && std::all_of(kids.begin() + 1, kids.end(), [](TSNode k) { return is(k, "slice"); });
+    return slices && is_windowed(model, field(expr, "value"), cell, scope, source, depth + 1);
   }
   if (is(expr, "list_comprehension")) return window_slice(model, field(expr, "body"), cell, source);
   if (!is(expr, "call")) return false;
