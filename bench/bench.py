@@ -37,11 +37,15 @@ def rss_of(cmd):
     return usage.ru_maxrss  # KiB on Linux
 
 
-lint_times, floor_times = [], []
-for _ in range(runs):  # interleaved, so machine noise hits both alike
+cores = os.cpu_count() or 1
+lint_times, parallel_times, floor_times = [], [], []
+for _ in range(runs):  # interleaved, so machine noise hits all alike
     start = time.perf_counter()
-    subprocess.run([lint, "-q", "--exit-zero", *files], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([lint, "-q", "--exit-zero", "-j", "1", *files], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lint_times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    subprocess.run([lint, "-q", "--exit-zero", "-j", str(cores), *files], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parallel_times.append(time.perf_counter() - start)
     start = time.perf_counter()
     subprocess.run([floor, *files], stdout=subprocess.DEVNULL)
     floor_times.append(time.perf_counter() - start)
@@ -55,11 +59,15 @@ for _ in range(max(30, runs)):
 lint_med, floor_med = statistics.median(lint_times), statistics.median(floor_times)
 mb = total_bytes / 1e6
 print(f"corpus: {len(files)} notebooks, {mb:.1f} MB; {runs} interleaved runs, medians (min-max)")
-print(f"lstm-lint  : {len(files) / lint_med:8.1f} notebooks/s  {mb / lint_med:6.1f} MB/s  "
+par_med = statistics.median(parallel_times)
+print(f"lstm-lint -j1 : {len(files) / lint_med:8.1f} notebooks/s  {mb / lint_med:6.1f} MB/s  "
       f"{lint_med * 1000:7.1f} ms ({min(lint_times) * 1000:.1f}-{max(lint_times) * 1000:.1f})")
-print(f"parse floor: {len(files) / floor_med:8.1f} notebooks/s  {mb / floor_med:6.1f} MB/s  "
+print(f"lstm-lint -j{cores} : {len(files) / par_med:8.1f} notebooks/s  {mb / par_med:6.1f} MB/s  "
+      f"{par_med * 1000:7.1f} ms ({min(parallel_times) * 1000:.1f}-{max(parallel_times) * 1000:.1f}); "
+      f"speed-up {lint_med / par_med:.2f}x on {cores} cores")
+print(f"parse floor   : {len(files) / floor_med:8.1f} notebooks/s  {mb / floor_med:6.1f} MB/s  "
       f"{floor_med * 1000:7.1f} ms ({min(floor_times) * 1000:.1f}-{max(floor_times) * 1000:.1f})")
-print(f"ratio (lstm-lint throughput / floor throughput): {floor_med / lint_med:.2f}x  (goal >= 0.6x)")
+print(f"ratio (lstm-lint -j1 throughput / floor throughput): {floor_med / lint_med:.2f}x  (goal >= 0.6x)")
 print(f"start-up (lstm-lint --version): median {statistics.median(startup) * 1000:.2f} ms "
       f"(min {min(startup) * 1000:.2f}, max {max(startup) * 1000:.2f}) over {len(startup)} runs  (goal <= 10 ms)")
 print(f"peak memory: --version {rss_of([lint, '--version']) / 1024:.1f} MiB; "

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -31,6 +32,7 @@ struct CheckOptions {
   std::string color = "auto";
   bool debug_tree = false;
   std::string stdin_filename = "-";
+  unsigned jobs = 0;  // 0: one per core
 };
 
 bool use_color(const std::string& mode) {
@@ -86,16 +88,16 @@ int run_check(const CheckOptions& opts) {
   }
   if (opts.debug_tree) return debug_tree(opts);
 
-  engine::Linter linter(selection);
-  std::vector<engine::FileResult> results;
+  auto paths = engine::collect_notebooks(opts.paths);
+  std::string stdin_bytes;
+  if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin();
+  unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+  auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename);
   bool failed = false;
-  for (const auto& path : engine::collect_notebooks(opts.paths)) {
-    engine::FileResult r = path == "-" ? linter.lint_bytes(read_stdin(), opts.stdin_filename) : linter.lint_file(path);
-    if (r.error) {
-      std::cerr << "error: " << r.path << ": " << *r.error << "\n";
-      failed = true;
-    }
-    results.push_back(std::move(r));
+  for (const auto& r : results) {
+    if (!r.error) continue;
+    std::cerr << "error: " << r.path << ": " << *r.error << "\n";
+    failed = true;
   }
   if (opts.format == "json") {
     report::write_json(std::cout, results);
@@ -164,6 +166,7 @@ int main(int argc, char** argv) {
   check->add_flag("-q,--quiet", opts.quiet, "Print findings only: no code frames, no summary");
   check->add_option("--color", opts.color, "Colour output (NO_COLOR is honoured in auto mode)")->check(CLI::IsMember({"auto", "always", "never"}));
   check->add_option("--stdin-filename", opts.stdin_filename, "The name to report for a notebook read from stdin");
+  check->add_option("-j,--jobs", opts.jobs, "Files linted in parallel (default: one per core); output order does not change");
   check->add_flag("--debug-tree", opts.debug_tree, "Print each code cell's masked source and syntax tree");
 
   std::string rules_format = "text";

@@ -2,7 +2,9 @@
 #include "engine/runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <tuple>
 
 #include "semantic/model.h"
@@ -79,6 +81,26 @@ FileResult Linter::lint_file(const std::string& path) {
     result.error = e.what();
     return result;
   }
+}
+
+std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Selection& selection, unsigned jobs,
+                                 const std::string& stdin_bytes, const std::string& stdin_name) {
+  std::vector<FileResult> results(paths.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    Linter linter(selection);
+    for (size_t i = next++; i < paths.size(); i = next++)
+      results[i] = paths[i] == "-" ? linter.lint_bytes(stdin_bytes, stdin_name) : linter.lint_file(paths[i]);
+  };
+  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(paths.size())));
+  if (jobs == 1) {
+    work();
+    return results;
+  }
+  std::vector<std::thread> workers;
+  for (unsigned j = 0; j < jobs; ++j) workers.emplace_back(work);
+  for (auto& w : workers) w.join();
+  return results;
 }
 
 std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths) {

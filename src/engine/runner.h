@@ -38,6 +38,11 @@ class Linter {
   python::Parser parser_;
 };
 
+// Lints every path with `jobs` threads (each with its own parser); results keep the order of
+// `paths`. A path "-" is linted from `stdin_bytes` under the name `stdin_name`.
+std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Selection& selection, unsigned jobs,
+                                 const std::string& stdin_bytes, const std::string& stdin_name);
+
 // Expands files and directories (recursively, *.ipynb, skipping hidden and vendored folders)
 // into a sorted list; paths that do not exist are returned as they are, to be reported.
 std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths);

@@ -89,5 +89,10 @@ check "--color always colours" grep -q $'\x1b\[' "$T/out"
 NO_COLOR=1 "$BIN" --color auto "$T/ooo.ipynb" > "$T/out"
 check "NO_COLOR" bash -c "! grep -q $'\x1b\[' '$T/out'"
 
+for i in 1 2 3 4 5 6; do cp "$T/undefined.ipynb" "$T/tree/sub/u$i.ipynb"; cp "$T/clean.ipynb" "$T/tree/sub/c$i.ipynb"; done
+"$BIN" --format json -j 1 "$T/tree" > "$T/j1.json"; "$BIN" --format json -j 3 "$T/tree" > "$T/j3.json"
+check "--jobs keeps the output order" cmp -s "$T/j1.json" "$T/j3.json"
+check "--jobs output is complete" test "$(grep -c '"code"' "$T/j3.json")" -eq 13
+
 echo "cli: $pass passed, $fails failed"
 test $fails -eq 0
