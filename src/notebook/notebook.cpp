@@ -5,6 +5,8 @@
 #include <cstring>
 #include <cstdio>
 #include <deque>
+#include <iterator>
+#include <vector>
 #include <memory>
 #include <sys/stat.h>
 
@@ -23,12 +25,135 @@ std::string clean_json_error(const char* what) {
   return message;
 }
 
+// Bytes for the JSON lexer, from memory or read from a file in chunks. When the SAX handler
+// has decided to drop the value being read (`elide`), each string in it is skipped with a
+// memchr-speed scan and handed to the lexer as "", so a 500 MB base64 image is never held.
+class ByteSource {
+ public:
+  explicit ByteSource(std::string_view bytes) : data_(bytes.data()), size_(bytes.size()) {}
+  explicit ByteSource(FILE* file) : file_(file), buffer_(1 << 16) { refill(); }
+
+  bool elide = false;  // set by the handler while a dropped value is being read
+  bool read_error() const { return error_; }
+  bool saw_content() const { return saw_content_; }  // any byte other than whitespace
+
+  // One character, or -1 at the end.
+  int next() {
+    if (pending_quote_) {
+      pending_quote_ = false;
+      return '"';
+    }
+    if (pos_ == size_ && !refill()) return -1;
+    char c = data_[pos_++];
+    if (!saw_content_ && c != ' ' && c != '\t' && c != '\r' && c != '\n') saw_content_ = true;
+    // The lexer reads one character ahead of the handler's callbacks, so `elide` may switch on
+    // in the middle of a string: only an opening quote may start an elision.
+    if (in_string_) {
+      if (escaped_) escaped_ = false;
+      else if (c == '\\') escaped_ = true;
+      else if (c == '"') in_string_ = false;
+    } else if (c == '"') {
+      if (elide) {
+        skip_string_body();
+        pending_quote_ = true;  // the closing quote, right after the opening one
+      } else {
+        in_string_ = true;
+      }
+    }
+    return static_cast<unsigned char>(c);
+  }
+
+ private:
+  bool refill() {
+    if (!file_) return false;
+    size_t n = std::fread(buffer_.data(), 1, buffer_.size(), file_);
+    if (n == 0 && std::ferror(file_)) error_ = true;
+    data_ = buffer_.data();
+    size_ = n;
+    pos_ = 0;
+    return n > 0;
+  }
+
+  // Consumes a string body up to and including its closing quote.
+  void skip_string_body() {
+    bool escaped = false;
+    for (;;) {
+      if (pos_ == size_ && !refill()) return;  // unterminated: the lexer reports the end of input
+      const char* start = data_ + pos_;
+      if (!escaped) {
+        // Fast path: jump to the next quote or backslash.
+        const void* q = std::memchr(start, '"', size_ - pos_);
+        const void* b = std::memchr(start, '\\', size_ - pos_);
+        const char* stop = static_cast<const char*>(q);
+        if (b && (!stop || static_cast<const char*>(b) < stop)) stop = static_cast<const char*>(b);
+        if (!stop) {
+          pos_ = size_;
+          continue;
+        }
+        pos_ = static_cast<size_t>(stop - data_) + 1;
+        if (*stop == '"') return;
+        escaped = true;
+      } else {
+        ++pos_;
+        escaped = false;
+      }
+    }
+  }
+
+  FILE* file_ = nullptr;
+  std::vector<char> buffer_;
+  const char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t pos_ = 0;
+  bool pending_quote_ = false;
+  bool in_string_ = false;
+  bool escaped_ = false;
+  bool saw_content_ = false;
+  bool error_ = false;
+};
+
+// An input iterator over a ByteSource, as nlohmann's iterator adapter wants it.
+class ByteIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  ByteIterator() = default;
+  explicit ByteIterator(ByteSource* source) : source_(source) { advance(); }
+  const char& operator*() const { return current_; }
+  ByteIterator& operator++() {
+    advance();
+    return *this;
+  }
+  ByteIterator operator++(int) {
+    ByteIterator old = *this;
+    advance();
+    return old;
+  }
+  bool operator==(const ByteIterator& other) const { return at_end() == other.at_end(); }
+  bool operator!=(const ByteIterator& other) const { return !(*this == other); }
+
+ private:
+  bool at_end() const { return !source_ || ended_; }
+  void advance() {
+    int c = source_->next();
+    ended_ = c < 0;
+    current_ = static_cast<char>(c);
+  }
+  ByteSource* source_ = nullptr;
+  char current_ = 0;
+  bool ended_ = true;
+};
+
 // A SAX handler that builds the DOM but drops what no rule reads (images, HTML, widget state,
 // attachments, output metadata) as it parses, so memory follows a notebook's code and text
 // rather than its file size, and no payload is ever copied into the tree.
 class FilteringDomBuilder {
  public:
-  explicit FilteringDomBuilder(json& root) : root_(root) {}
+  FilteringDomBuilder(json& root, ByteSource& source) : root_(root), source_(source) {}
 
   bool null() { return add(json(nullptr)); }
   bool boolean(bool v) { return add(json(v)); }
@@ -46,9 +171,8 @@ class FilteringDomBuilder {
   bool key(std::string& k) {
     if (skip_depth_ > 0) return true;
     skip_next_ = !keep_key(k);
-    if (!skip_next_) {
-      key_ = std::move(k);
-    }
+    if (!skip_next_) key_ = std::move(k);
+    sync();
     return true;
   }
 
@@ -78,10 +202,13 @@ class FilteringDomBuilder {
     return &slot;
   }
 
+  void sync() { source_.elide = skip_next_ || skip_depth_ > 0; }
+
   bool add(json&& value) {
     if (skip_depth_ > 0) return true;
     if (skip_next_) {
       skip_next_ = false;
+      sync();
       return true;
     }
     place(std::move(value));
@@ -92,6 +219,7 @@ class FilteringDomBuilder {
     if (skip_depth_ > 0 || skip_next_) {
       skip_next_ = false;
       ++skip_depth_;
+      sync();
       return true;
     }
     const std::string* name = nullptr;
@@ -104,6 +232,7 @@ class FilteringDomBuilder {
   bool close() {
     if (skip_depth_ > 0) {
       --skip_depth_;
+      sync();
       return true;
     }
     if (stack_.back().name) names_.pop_back();
@@ -135,6 +264,7 @@ class FilteringDomBuilder {
   }
 
   json& root_;
+  ByteSource& source_;
   std::vector<Frame> stack_;
   std::deque<std::string> names_;  // stable addresses for Frame::name
   std::string key_;
@@ -307,16 +437,21 @@ std::string strip_ansi(std::string_view text) {
   return out;
 }
 
-Notebook parse_notebook(std::string_view bytes, std::string path) {
-  if (bytes.find_first_not_of(" \t\r\n") == std::string_view::npos) fail("the file is empty");
-
+json parse_json(ByteSource& source) {
   json doc;
-  FilteringDomBuilder builder(doc);
+  FilteringDomBuilder builder(doc, source);
   try {
-    json::sax_parse(bytes.begin(), bytes.end(), &builder);
+    json::sax_parse(ByteIterator(&source), ByteIterator(), &builder);
   } catch (const json::exception& e) {
-    fail("invalid JSON: " + clean_json_error(e.what()));
+    std::string message = clean_json_error(e.what());
+    if (!source.saw_content()) fail("the file is empty");
+    fail("invalid JSON: " + message);
   }
+  if (source.read_error()) fail(std::string("read error: ") + std::strerror(errno));
+  return doc;
+}
+
+Notebook notebook_from_json(json& doc, std::string path) {
   if (!doc.is_object()) fail(std::string("not a notebook: the top level is ") + type_name(doc) + ", expected an object");
 
   Notebook nb;
@@ -355,18 +490,22 @@ Notebook parse_notebook(std::string_view bytes, std::string path) {
   return nb;
 }
 
+Notebook parse_notebook(std::string_view bytes, std::string path) {
+  ByteSource source(bytes);
+  json doc = parse_json(source);
+  return notebook_from_json(doc, std::move(path));
+}
+
 Notebook load_notebook_file(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) fail(std::strerror(errno));
   if (S_ISDIR(st.st_mode)) fail("is a directory");
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) fail(std::strerror(errno));
-  std::string bytes;
-  char chunk[1 << 16];
-  if (S_ISREG(st.st_mode)) bytes.reserve(static_cast<size_t>(st.st_size));
-  while (size_t n = std::fread(chunk, 1, sizeof chunk, file.get())) bytes.append(chunk, n);
-  if (std::ferror(file.get())) fail(std::string("read error: ") + std::strerror(errno));
-  return parse_notebook(bytes, path);
+  // Streamed: the file's bytes are never held whole, and dropped payloads are skipped unread.
+  ByteSource source(file.get());
+  json doc = parse_json(source);
+  return notebook_from_json(doc, path);
 }
 
 }  // namespace lstmlint::notebook

@@ -1,4 +1,7 @@
 // Loader tests: nbformat 3 and 4, source shapes, outputs, malformed input.
+#include <filesystem>
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "notebook/notebook.h"
@@ -95,4 +98,45 @@ TEST_CASE("deeply nested arrays do not overflow the stack", "[notebook]") {
   std::string deep = "{\"nbformat\": 4, \"cells\": [], \"metadata\": {\"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}}";
   auto nb = parse_notebook(deep, "deep.ipynb");
   CHECK(nb.cells.empty());
+}
+
+namespace {
+std::string write_temp(const std::string& name, const std::string& bytes) {
+  std::string path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+}  // namespace
+
+TEST_CASE("streamed files skip dropped payloads without losing the cells around them", "[notebook]") {
+  // Compact JSON (no spaces), so the lexer's look-ahead sits right on the next quote; a dropped
+  // object with string keys and values; escaped quotes and backslashes inside dropped strings.
+  std::string nb =
+      R"J({"nbformat":4,"nbformat_minor":5,"metadata":{"widgets":{"state":{"a":"b\"c"}}},"cells":[)J"
+      R"J({"cell_type":"code","metadata":{"k":"v"},"execution_count":3,"source":["x = 1\n","y = \"2\""],"outputs":[)J"
+      R"J({"output_type":"display_data","metadata":{"isolated":true},"data":{"image/png":"AA\\\"BB\"\\\\","text/plain":["<Figure \"1\">"],"text/html":"<b>\"</b>"}},)J"
+      R"J({"output_type":"stream","name":"stdout","text":"loss: 0.5\n"}]},)J"
+      R"J({"cell_type":"markdown","metadata":{},"attachments":{"a.png":{"image/png":"Zm9v\""}},"source":"# Done"}]})J";
+  auto path = write_temp("lstm-lint-stream.ipynb", nb);
+  auto loaded = lstmlint::notebook::load_notebook_file(path);
+  auto parsed = parse_notebook(nb, "mem.ipynb");
+  for (const auto* n : {&loaded, &parsed}) {
+    REQUIRE(n->cells.size() == 2);
+    CHECK(n->cells[0].source == "x = 1\ny = \"2\"");
+    CHECK(n->cells[0].execution_count == 3);
+    REQUIRE(n->cells[0].outputs.size() == 2);
+    CHECK(n->cells[0].outputs[0].text == "<Figure \"1\">");
+    CHECK(n->cells[0].outputs[1].text == "loss: 0.5\n");
+    CHECK(n->cells[1].source == "# Done");
+  }
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a malformed file is reported, not half-read", "[notebook]") {
+  auto path = write_temp("lstm-lint-trunc.ipynb", R"J({"nbformat":4,"cells":[{"cell_type":"code","source":"x","outputs":[{"output_type":"display_data","data":{"image/png":"AAAA)J");
+  CHECK_THROWS_AS(lstmlint::notebook::load_notebook_file(path), NotebookError);
+  auto empty = write_temp("lstm-lint-empty.ipynb", "");
+  CHECK_THROWS_WITH(lstmlint::notebook::load_notebook_file(empty), Catch::Contains("empty"));
+  std::filesystem::remove(path);
+  std::filesystem::remove(empty);
 }
