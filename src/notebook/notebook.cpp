@@ -177,6 +177,7 @@ class FilteringDomBuilder {
   }
 
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    if (!source_.saw_content()) throw NotebookError("the file is empty");
     throw NotebookError("invalid JSON: " + clean_json_error(e.what()));
   }
 
