@@ -102,11 +102,13 @@ std::string root_name(const Model& model, TSNode expr, int cell) {
   return {};
 }
 
+// Whether an expression takes a range of rows: a bounded slice as the FIRST index (`x[:n]`,
+// `df.iloc[n:]`). Column selections (`x[:, 4:5]`, `df[['Close']]`) keep every row.
 bool sliced(const Model& model, TSNode expr, int cell) {
   for (int depth = 0; depth < 16 && !python::null(expr); ++depth) {
     if (is(expr, "subscript")) {
-      for (TSNode k : named_children(expr))
-        if (is(k, "slice") && model.text_of(k, cell) != ":") return true;
+      auto kids = named_children(expr);
+      if (kids.size() >= 2 && is(kids[1], "slice") && model.text_of(kids[1], cell) != ":") return true;
       expr = field(expr, "value");
     } else if (is(expr, "attribute")) {
       expr = field(expr, "object");
