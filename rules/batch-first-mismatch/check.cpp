@@ -49,12 +49,15 @@ const RecurrentLayer* receiving_layer(const Model& model, const Call& call) {
 
 bool is_batch(const Model& model, TSNode arg, const semantic::LoaderLoop& use, const Call& call) {
   static const char* casts[] = {"float", "double", "to", "cuda", "cpu", "contiguous"};
-  for (int depth = 0; depth < 4; ++depth) {
+  uint32_t at = ts_node_start_byte(call.node);
+  for (int depth = 0; depth < 6; ++depth) {
     if (python::is(arg, "identifier")) {
       std::string name(model.text_of(arg, call.cell));
-      TSNode value = semantic::value_in_loop(model, name, use.loop, use.scope, ts_node_start_byte(call.node));
-      if (python::null(value)) return name == use.batch;
+      TSNode value;
+      if (!semantic::rebound_in_loop(model, name, use.loop, use.scope, at, value)) return name == use.batch;
+      if (python::null(value)) return false;  // re-bound to something unknown
       arg = value;
+      at = ts_node_start_byte(value);  // names inside the value are read before that binding
       continue;
     }
     const Call* c = model.call_for(arg, call.cell);

@@ -135,7 +135,9 @@ void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out) {
         reported.insert(factory->id);
         out.report(factory->span,
                    "this state is built for a batch of exactly " + std::to_string(*fixed) + ", but " + why +
-                       ": the recurrent call raises `Expected hidden[0] size ...` on that batch",
+                       ": the recurrent call raises `" +
+                       (model.recurrent_layer_called(c)->kind == "LSTM" ? "Expected hidden[0] size" : "Expected hidden size") +
+                       " ...` on that batch",
                    "Build the state from the batch in the loop (`torch.zeros(num_layers, x.size(0), hidden_size)`), "
                    "or pass `drop_last=True` to the loader");
       }

@@ -46,9 +46,9 @@ void check_input_size_mismatch(const engine::Context& ctx, engine::Diagnostics& 
       std::string name(model.text_of(input, c.cell));
       for (const auto& use : loops) {
         if (use.cell != c.cell || !model.in_loop(c, use.loop)) continue;
-        TSNode value = semantic::value_in_loop(model, name, use.loop, use.scope, ts_node_start_byte(c.node));
-        if (!python::null(value)) {
-          input = value;
+        TSNode value;
+        if (semantic::rebound_in_loop(model, name, use.loop, use.scope, ts_node_start_byte(c.node), value)) {
+          input = value;  // null when unknown: nothing is reported
         } else if (name == use.batch) {
           features = batch_last_dim(model, use);
           evidence = "each batch of `" + std::string(model.text_of(use.loader->args.empty() ? use.loader->node : use.loader->args[0].node, use.loader->cell)) + "`";

@@ -106,12 +106,12 @@ void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& o
       std::string how;
       if (python::is(input, "identifier")) {
         std::string name(model.text_of(input, c.cell));
-        TSNode value = semantic::value_in_loop(model, name, use.loop, use.scope, ts_node_start_byte(c.node));
-        if (python::null(value)) {
+        TSNode value;
+        if (!semantic::rebound_in_loop(model, name, use.loop, use.scope, ts_node_start_byte(c.node), value)) {
           // The (batch, feature) batch itself: PyTorch reads a 2-D input as one unbatched sequence.
           if (name == use.batch && *items == 1) how = "is passed as one (time, feature) sequence";
         } else {
-          input = value;
+          input = value;  // null when unknown: nothing is reported
         }
       }
       if (how.empty() && python::is(input, "call")) {

@@ -251,7 +251,19 @@ class Builder {
     visit(field(n, "type"), ctx);
     bool single = is(left, "identifier") || is(left, "attribute");
     size_t first = m_.bindings_.size();
-    bind_target(left, BindingKind::Assignment, ctx, ts_node_end_byte(n), single ? value : TSNode{});
+    auto targets = named_children(left);
+    auto values = named_children(value);
+    bool positional = (is(left, "pattern_list") || is(left, "tuple_pattern")) &&
+                      (is(value, "expression_list") || is(value, "tuple")) && targets.size() == values.size() &&
+                      std::none_of(targets.begin(), targets.end(), [](TSNode t) { return is(t, "list_splat_pattern"); });
+    if (positional) {
+      // `a, b = 1, 2`: each name gets its own value.
+      for (size_t i = 0; i < targets.size(); ++i)
+        bind_target(targets[i], BindingKind::Assignment, ctx, ts_node_end_byte(n),
+                    is(targets[i], "identifier") ? values[i] : TSNode{});
+    } else {
+      bind_target(left, BindingKind::Assignment, ctx, ts_node_end_byte(n), single ? value : TSNode{});
+    }
     for (size_t i = first; i < m_.bindings_.size(); ++i) m_.bindings_[i].source = value;
   }
 
@@ -715,27 +727,12 @@ class Builder {
     return -1;
   }
 
-  // Unwraps `Net(...).to(device)` style chains to the constructor call.
-  TSNode constructor_call(TSNode value, int cell) const {
-    while (is(value, "call")) {
-      TSNode fn = field(value, "function");
-      if (!is(fn, "attribute")) return value;
-      TSNode obj = field(fn, "object");
-      std::string_view method = m_.text_of(field(fn, "attribute"), cell);
-      static const char* passthrough[] = {"to", "cuda", "cpu", "double", "float", "half", "train", "eval", "type"};
-      bool chain = std::any_of(std::begin(passthrough), std::end(passthrough), [&](const char* p) { return method == p; });
-      if (!chain || !is(obj, "call")) return value;
-      value = obj;
-    }
-    return TSNode{};
-  }
-
   void derive_training_facts() {
     for (Call& c : m_.calls_) c.target_function = function_named(c);
     for (const Binding& b : m_.bindings_) {
       if (b.scope != 0 || b.deferred || b.kind != BindingKind::Assignment || null(b.value)) continue;
-      TSNode ctor = constructor_call(b.value, b.cell);
-      if (null(ctor)) continue;
+      TSNode ctor = m_.unwrap_passthrough(b.value, b.cell);
+      if (!is(ctor, "call")) continue;
       int call_id = call_at(b.cell, ctor);
       if (call_id < 0) continue;
       const Call& call = m_.calls_[static_cast<size_t>(call_id)];
@@ -869,11 +866,12 @@ class Builder {
   void attach_owner(RecurrentLayer& r, const Call& c) {
     for (int id : m_.cell(c.cell).module_bindings) {
       const Binding& b = m_.bindings_[static_cast<size_t>(id)];
-      if (!null(b.value) && ts_node_eq(b.value, c.node)) r.name = b.name;
+      if (!null(b.value) && ts_node_eq(m_.unwrap_passthrough(b.value, b.cell), c.node)) r.name = b.name;
     }
     for (const Class& k : m_.classes_)
       for (const SelfAttribute& a : k.attributes)
-        if (k.cell == c.cell && !null(a.value) && ts_node_eq(a.value, c.node)) r.cls = k.id, r.attribute = a.name;
+        if (k.cell == c.cell && !null(a.value) && ts_node_eq(m_.unwrap_passthrough(a.value, k.cell), c.node))
+          r.cls = k.id, r.attribute = a.name;
     if (!r.keras) return;
     // model.add(LSTM(...)) or model = Sequential([LSTM(...), ...])
     for (TSNode p = ts_node_parent(c.node); !null(p); p = ts_node_parent(p)) {

@@ -66,17 +66,21 @@ std::vector<LoaderLoop> loader_loops(const Model& model) {
   return out;
 }
 
-TSNode value_in_loop(const Model& model, const std::string& name, int loop, int scope, uint32_t byte) {
-  TSNode value{};
+bool rebound_in_loop(const Model& model, const std::string& name, int loop, int scope, uint32_t byte, TSNode& value) {
+  value = TSNode{};
+  bool found = false;
   uint32_t best = 0;
+  // The loop's own target (`for xb, yb in loader`) is bound before its body: not a re-binding.
+  uint32_t body = ts_node_start_byte(field(model.loops()[static_cast<size_t>(loop)].node, "body"));
   for (const Binding& b : model.bindings()) {
-    if (b.name != name || b.scope != scope || !model.in_loop(b, loop) || b.kind != BindingKind::Assignment) continue;
+    if (b.name != name || b.scope != scope || !model.in_loop(b, loop) || b.byte < body) continue;
     if (b.effective_byte <= byte && b.effective_byte >= best) {
       best = b.effective_byte;
-      value = b.value;
+      value = b.kind == BindingKind::Assignment ? b.value : TSNode{};
+      found = true;
     }
   }
-  return value;
+  return found;
 }
 
 namespace {

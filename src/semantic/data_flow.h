@@ -18,9 +18,9 @@ struct LoaderLoop {
 
 std::vector<LoaderLoop> loader_loops(const Model& model);
 
-// The expression a name holds inside a loop: its last binding in the loop before `byte`
-// (`xb = xb.view(...)`), else null when the name is not re-bound there.
-TSNode value_in_loop(const Model& model, const std::string& name, int loop, int scope, uint32_t byte);
+// Whether a name is re-bound inside a loop before `byte` (`xb = xb.view(...)`); `value` gets the
+// latest such value, null when it is not a single expression (`xb, yb = batch`).
+bool rebound_in_loop(const Model& model, const std::string& name, int loop, int scope, uint32_t byte, TSNode& value);
 
 // A scaler fit (`scaler.fit_transform(data)`, `MinMaxScaler().fit(x)`) or a manual
 // normalisation (`(x - x.mean()) / x.std()`), with the name of what it was fit on.

@@ -96,6 +96,19 @@ std::string Model::qualify(TSNode expr, int cell, int scope) const {
   return agreed;
 }
 
+TSNode Model::unwrap_passthrough(TSNode expr, int cell) const {
+  static const char* passthrough[] = {"to", "cuda", "cpu", "double", "float", "half", "train", "eval", "type"};
+  while (is(expr, "call")) {
+    TSNode fn = field(expr, "function");
+    if (!is(fn, "attribute") || !is(field(fn, "object"), "call")) return expr;
+    std::string_view method = text_of(field(fn, "attribute"), cell);
+    if (std::none_of(std::begin(passthrough), std::end(passthrough), [&](const char* p) { return method == p; }))
+      return expr;
+    expr = field(fn, "object");
+  }
+  return expr;
+}
+
 const Call* Model::call_for(TSNode node, int cell) const {
   if (python::null(node)) return nullptr;
   auto it = call_index_.find({cell, ts_node_start_byte(node), ts_node_end_byte(node)});
@@ -116,7 +129,8 @@ const RecurrentLayer* Model::recurrent_layer_called(const Call& call) const {
   for (const auto& r : recurrent_layers_) {
     if (r.name != call.callee) continue;
     const Call& ctor = calls_[static_cast<size_t>(r.call)];
-    if (!b || (b->cell == ctor.cell && !null(b->value) && ts_node_eq(b->value, ctor.node))) return &r;
+    if (!b || (b->cell == ctor.cell && !null(b->value) && ts_node_eq(unwrap_passthrough(b->value, b->cell), ctor.node)))
+      return &r;
   }
   return nullptr;
 }

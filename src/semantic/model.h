@@ -228,6 +228,8 @@ class Model {
   const std::vector<RecurrentLayer>& recurrent_layers() const { return recurrent_layers_; }
   const std::vector<Subscript>& subscripts() const { return subscripts_; }
 
+  // `Net(...).to(device).train()` -> `Net(...)`: strips calls that return their receiver.
+  TSNode unwrap_passthrough(TSNode expr, int cell) const;
   // The call written at this node of a cell, or null.
   const Call* call_for(TSNode node, int cell) const;
   // The recurrent layer a call invokes (`self.lstm(x)`, `rnn(x, h)`), if known.

@@ -242,21 +242,6 @@ std::optional<long long> first_dim_of(const Model& model, TSNode expr, int cell,
 
 namespace {
 
-// For `a, b = x, y`: the element of the right-hand side that a binding of `a` or `b` receives.
-TSNode unpacked_part(const Model& model, const Binding& b) {
-  TSNode source = b.source;
-  if (!is(source, "expression_list") && !is(source, "tuple")) return TSNode{};
-  TSNode assignment = ts_node_parent(source);
-  if (!is(assignment, "assignment")) return TSNode{};
-  TSNode left = field(assignment, "left");
-  auto targets = named_children(left);
-  auto values = named_children(source);
-  if (targets.size() != values.size()) return TSNode{};
-  for (size_t i = 0; i < targets.size(); ++i)
-    if (is(targets[i], "identifier") && model.text_of(targets[i], b.cell) == b.name) return values[i];
-  return TSNode{};
-}
-
 // `s[i:i + L]` or `s[i:i + L, 0]`: a slice whose start is a loop variable; returns s's text.
 bool window_slice(const Model& model, TSNode expr, int cell, std::string* source) {
   if (!is(expr, "subscript")) return false;
@@ -278,7 +263,6 @@ bool is_windowed(const Model& model, TSNode expr, int cell, int scope, std::stri
     const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
     if (!b || b->kind != BindingKind::Assignment) return false;
     TSNode value = b->value;
-    if (python::null(value)) value = unpacked_part(model, *b);  // `X, y = windows[:, :L], windows[:, L:]`
     if (python::null(value)) return false;
     if (is(value, "list") && named_children(value).empty()) {
       // windows = [] ... windows.append(s[i:i + L]) in a loop
