@@ -61,26 +61,33 @@ FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
   return result;
 }
 
-FileResult Linter::lint_bytes(std::string_view bytes, const std::string& path) {
+namespace {
+
+// One file's failure, whatever it is, is reported against that file; the others go on.
+template <typename Lint>
+FileResult guarded(const std::string& path, Lint lint) {
+  FileResult failed;
+  failed.path = path;
   try {
-    return lint_notebook(notebook::parse_notebook(bytes, path));
+    return lint();
   } catch (const notebook::NotebookError& e) {
-    FileResult result;
-    result.path = path;
-    result.error = e.what();
-    return result;
+    failed.error = e.what();
+  } catch (const std::bad_alloc&) {
+    failed.error = "out of memory while linting this file";
+  } catch (const std::exception& e) {
+    failed.error = std::string("internal error: ") + e.what();
   }
+  return failed;
+}
+
+}  // namespace
+
+FileResult Linter::lint_bytes(std::string_view bytes, const std::string& path) {
+  return guarded(path, [&] { return lint_notebook(notebook::parse_notebook(bytes, path)); });
 }
 
 FileResult Linter::lint_file(const std::string& path) {
-  try {
-    return lint_notebook(notebook::load_notebook_file(path));
-  } catch (const notebook::NotebookError& e) {
-    FileResult result;
-    result.path = path;
-    result.error = e.what();
-    return result;
-  }
+  return guarded(path, [&] { return lint_notebook(notebook::load_notebook_file(path)); });
 }
 
 std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Selection& selection, unsigned jobs,

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <deque>
 #include <iterator>
+#include <limits>
+#include <optional>
 #include <vector>
 #include <memory>
 #include <sys/stat.h>
@@ -22,7 +24,36 @@ std::string clean_json_error(const char* what) {
   // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> "parse error at ..."
   if (auto close = message.find("] "); message.rfind("[json.exception", 0) == 0 && close != std::string::npos)
     message = message.substr(close + 2);
+  // "last read: '<the whole token>'" can quote megabytes: keep its end, printable.
+  if (auto at = message.find("last read: '"); at != std::string::npos) {
+    size_t start = at + 12;
+    size_t end = message.find("'; ", start);
+    if (end == std::string::npos) end = message.size();
+    std::string excerpt = message.substr(start, end - start);
+    if (excerpt.size() > 60) excerpt = "..." + excerpt.substr(excerpt.size() - 57);
+    std::string shown;
+    for (unsigned char c : excerpt) {
+      if (c >= 0x20 && c < 0x7f) {
+        shown += static_cast<char>(c);
+      } else {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02x", c);
+        shown += hex;
+      }
+    }
+    message = message.substr(0, start) + shown + message.substr(end);
+  }
   return message;
+}
+
+// A JSON integer that fits in a long long (nbformat, execution_count), else nullopt.
+std::optional<long long> bounded_integer(const json& value) {
+  if (value.is_number_unsigned()) {
+    auto u = value.get<unsigned long long>();
+    if (u > static_cast<unsigned long long>(std::numeric_limits<long long>::max())) return std::nullopt;
+    return static_cast<long long>(u);
+  }
+  return value.get<long long>();
 }
 
 // Bytes for the JSON lexer, from memory or read from a file in chunks. When the SAX handler
@@ -45,6 +76,14 @@ class ByteSource {
     }
     if (pos_ == size_ && !refill()) return -1;
     char c = data_[pos_++];
+    // A single string beyond the cap (a 500 MB text/plain) is cut at an ASCII character, so
+    // the lexer never buffers more than the cap and the text stays valid UTF-8.
+    if (in_string_ && ++string_length_ > kMaxString && !escaped_ && c != '\\' && c != '"' &&
+        static_cast<unsigned char>(c) < 0x80) {
+      skip_string_body();
+      in_string_ = false;
+      return '"';
+    }
     if (!saw_content_ && c != ' ' && c != '\t' && c != '\r' && c != '\n') saw_content_ = true;
     // The lexer reads one character ahead of the handler's callbacks, so `elide` may switch on
     // in the middle of a string: only an opening quote may start an elision.
@@ -58,6 +97,7 @@ class ByteSource {
         pending_quote_ = true;  // the closing quote, right after the opening one
       } else {
         in_string_ = true;
+        string_length_ = 0;
       }
     }
     return static_cast<unsigned char>(c);
@@ -108,6 +148,8 @@ class ByteSource {
   bool pending_quote_ = false;
   bool in_string_ = false;
   bool escaped_ = false;
+  size_t string_length_ = 0;
+  static constexpr size_t kMaxString = 8u << 20;
   bool saw_content_ = false;
   bool error_ = false;
 };
@@ -305,7 +347,9 @@ std::optional<long long> execution_count(const json& cell, const char* key, cons
   auto it = cell.find(key);
   if (it == cell.end() || it->is_null()) return std::nullopt;
   if (!it->is_number_integer()) fail(where + ": `" + key + "` must be an integer or null, found " + type_name(*it));
-  long long count = it->get<long long>();
+  auto bounded = bounded_integer(*it);
+  if (!bounded) fail(where + ": `" + key + "` is too large");
+  long long count = *bounded;
   if (count < 0) fail(where + ": `" + key + "` is negative (" + std::to_string(count) + ")");
   return count;
 }
@@ -460,12 +504,16 @@ Notebook notebook_from_json(json& doc, std::string path) {
   auto version = doc.find("nbformat");
   if (version != doc.end()) {
     if (!version->is_number_integer()) fail(std::string("`nbformat` must be an integer, found ") + type_name(*version));
-    nb.nbformat = version->get<int>();
+    auto v = bounded_integer(*version);
+    if (!v || *v < 0 || *v > 1000) fail("unsupported nbformat " + version->dump() + " (lstm-lint reads nbformat 3 and 4)");
+    nb.nbformat = static_cast<int>(*v);
   } else if (!doc.contains("cells")) {
     fail("not a notebook: no `nbformat` and no `cells`");
   }
-  if (auto minor = doc.find("nbformat_minor"); minor != doc.end() && minor->is_number_integer())
-    nb.nbformat_minor = minor->get<int>();
+  if (auto minor = doc.find("nbformat_minor"); minor != doc.end() && minor->is_number_integer()) {
+    auto m = bounded_integer(*minor);
+    nb.nbformat_minor = m && *m >= 0 && *m < 1000 ? static_cast<int>(*m) : 0;
+  }
   if (nb.nbformat != 3 && nb.nbformat != 4)
     fail("unsupported nbformat " + std::to_string(nb.nbformat) + " (lstm-lint reads nbformat 3 and 4)");
   nb.language = notebook_language(doc);

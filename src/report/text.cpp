@@ -54,15 +54,20 @@ void write_frame(std::ostream& out, const engine::Finding& f, const Palette& p) 
 
 std::string summary_line(const std::vector<engine::FileResult>& results) {
   std::map<engine::Severity, int> by_severity;
-  int total = 0, files = 0;
+  int total = 0, files = 0, unreadable = 0;
   for (const auto& r : results) {
-    if (!r.error) ++files;
+    if (r.error) ++unreadable;
+    else ++files;
     for (const auto& f : r.findings) {
       ++by_severity[f.severity];
       ++total;
     }
   }
-  if (total == 0) return "All checks passed!";
+  std::string failed = unreadable == 0 ? std::string()
+                       : " " + std::to_string(unreadable) + (unreadable == 1 ? " file" : " files") +
+                             " could not be linted (see the errors above).";
+  if (total == 0 && unreadable == 0) return "All checks passed!";
+  if (total == 0) return "No findings in " + std::to_string(files) + (files == 1 ? " notebook;" : " notebooks;") + failed;
   std::ostringstream s;
   s << "Found " << total << (total == 1 ? " finding" : " findings") << " (";
   bool first = true;
@@ -72,7 +77,7 @@ std::string summary_line(const std::vector<engine::FileResult>& results) {
     s << (first ? "" : ", ") << n << " " << engine::severity_name(sev) << (n == 1 ? "" : "s");
     first = false;
   }
-  s << ") in " << files << (files == 1 ? " notebook." : " notebooks.");
+  s << ") in " << files << (files == 1 ? " notebook." : " notebooks.") << failed;
   return s.str();
 }
 
