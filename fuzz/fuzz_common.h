@@ -82,16 +82,18 @@ inline std::vector<std::string_view> split_lines(std::string_view source) {
 // ---- fuzz_static_analysis input format --------------------------------------------------
 //
 // Records separated by a NUL byte. Each record is one header byte and a payload:
-//   0x00         code cell, execution_count null, source = payload
-//   0x01..0x7D   code cell, execution_count = header, source = payload
+//   0x01..0x7C   code cell, execution_count = header, source = payload
+//   0x7D         code cell, execution_count null
 //   0x7E         raw cell;  0x7F  markdown cell
 //   0x80..0xFF   an output of the last code cell (ignored before any), kind = header & 3:
 //                0 stream (stdout, or stderr if header & 4), 1 execute_result text/plain,
-//                2 display_data text/plain, 3 error: "ename: evalue" on the first line of
-//                the payload, each further line one traceback entry
+//                2 display_data text/plain, 3 error: "ename: evalue", then each traceback
+//                entry, separated by 0x1F (unit separator)
 // Odd-numbered cells store their source as a list of lines, even ones as one string.
 // An empty record (two NULs in a row) is skipped.
 constexpr char kSeparator = '\0';
+constexpr char kUnitSeparator = '\x1f';
+constexpr unsigned char kNullCount = 0x7D, kRaw = 0x7E, kMarkdown = 0x7F, kMaxCount = 0x7C;
 
 inline nlohmann::json lines_json(std::string_view text) {
   nlohmann::json lines = nlohmann::json::array();
@@ -134,15 +136,15 @@ inline nlohmann::json decode_notebook(std::string_view data) {
           if ((header & 3) == 1) out["execution_count"] = cells[last_code]["execution_count"];
           break;
         default: {
-          size_t nl = payload.find('\n');
-          std::string_view first = payload.substr(0, nl);
+          size_t us = payload.find(kUnitSeparator);
+          std::string_view first = payload.substr(0, us);
           size_t colon = first.find(": ");
           json tb = json::array();
-          if (nl != std::string_view::npos) {
-            std::string_view rest = payload.substr(nl + 1);
+          if (us != std::string_view::npos) {
+            std::string_view rest = payload.substr(us + 1);
             size_t s = 0;
             for (;;) {
-              size_t e = rest.find('\n', s);
+              size_t e = rest.find(kUnitSeparator, s);
               tb.push_back(std::string(rest.substr(s, e == std::string_view::npos ? std::string_view::npos : e - s)));
               if (e == std::string_view::npos) break;
               s = e + 1;
@@ -160,8 +162,8 @@ inline nlohmann::json decode_notebook(std::string_view data) {
     json cell;
     size_t index = cells.size() + 1;
     json source = index % 2 ? lines_json(payload) : json(std::string(payload));
-    if (header == 0x7E || header == 0x7F) {
-      cell = {{"cell_type", header == 0x7F ? "markdown" : "raw"},
+    if (header == kRaw || header == kMarkdown) {
+      cell = {{"cell_type", header == kMarkdown ? "markdown" : "raw"},
               {"id", "c" + std::to_string(index)},
               {"metadata", json::object()},
               {"source", std::move(source)}};
@@ -169,11 +171,11 @@ inline nlohmann::json decode_notebook(std::string_view data) {
       cell = {{"cell_type", "code"},
               {"id", "c" + std::to_string(index)},
               {"metadata", json::object()},
-              {"execution_count", header == 0 ? json(nullptr) : json(header)},
+              {"execution_count", header == kNullCount ? json(nullptr) : json(header)},
               {"outputs", json::array()},
               {"source", std::move(source)}};
     }
-    if (header != 0x7E && header != 0x7F) last_code = cells.size();
+    if (header != kRaw && header != kMarkdown) last_code = cells.size();
     cells.push_back(std::move(cell));
   }
   return {{"nbformat", 4},
@@ -184,8 +186,8 @@ inline nlohmann::json decode_notebook(std::string_view data) {
           {"cells", std::move(cells)}};
 }
 
-// The inverse, for seeds: a parsed notebook as records. Execution counts are mapped to
-// their rank (1..125) so that their order survives; NUL bytes become spaces; output text is
+// The inverse, for seeds: a parsed notebook as records. Execution counts over 124 are
+// mapped to their rank (1..124) so that at least their order survives; NUL bytes become spaces; output text is
 // cut to `max_output` bytes (training logs are long, and the target is slow on big inputs).
 inline std::string encode_notebook(const lstmlint::notebook::Notebook& nb, size_t max_output = 2048) {
   using namespace lstmlint::notebook;
@@ -194,9 +196,11 @@ inline std::string encode_notebook(const lstmlint::notebook::Notebook& nb, size_
     if (c.execution_count) counts.push_back(*c.execution_count);
   std::sort(counts.begin(), counts.end());
   counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+  bool exact = counts.empty() || counts.back() <= kMaxCount;  // keep the gaps when they fit
   auto rank = [&](long long n) {
+    if (exact) return static_cast<unsigned char>(n == 0 ? 1 : n);
     long long r = std::lower_bound(counts.begin(), counts.end(), n) - counts.begin() + 1;
-    return static_cast<unsigned char>(std::min(r, 125LL));
+    return static_cast<unsigned char>(std::min<long long>(r, kMaxCount));
   };
   std::string out;
   auto record = [&](unsigned char header, std::string_view payload) {
@@ -206,9 +210,9 @@ inline std::string encode_notebook(const lstmlint::notebook::Notebook& nb, size_
     for (char c : payload) out += c == kSeparator ? ' ' : c;
   };
   for (const Cell& c : nb.cells) {
-    if (c.kind == CellKind::Markdown) { record(0x7F, c.source); continue; }
-    if (c.kind == CellKind::Raw) { record(0x7E, c.source); continue; }
-    record(c.execution_count ? rank(*c.execution_count) : 0, c.source);
+    if (c.kind == CellKind::Markdown) { record(kMarkdown, c.source); continue; }
+    if (c.kind == CellKind::Raw) { record(kRaw, c.source); continue; }
+    record(c.execution_count ? rank(*c.execution_count) : kNullCount, c.source);
     for (const Output& o : c.outputs) {
       switch (o.kind) {
         case OutputKind::Stream: record(0x80, o.text); break;
@@ -216,7 +220,7 @@ inline std::string encode_notebook(const lstmlint::notebook::Notebook& nb, size_
         case OutputKind::Display: record(0x82, o.text); break;
         case OutputKind::Error: {
           std::string text = o.ename + ": " + o.evalue;
-          for (const auto& line : o.traceback) text += "\n" + line;
+          for (const auto& entry : o.traceback) text += kUnitSeparator + entry;
           record(0x83, text);
           break;
         }

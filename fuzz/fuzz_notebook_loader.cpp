@@ -1,5 +1,6 @@
 // fuzz_notebook_loader: arbitrary bytes into the .ipynb loader. NotebookError is the expected
-// way to reject a file; any other exception, a sanitizer report or a broken invariant is a bug.
+// way to reject a file; any other exception, a sanitizer report, a broken invariant, or valid
+// JSON rejected as "invalid JSON" is a bug.
 // Inputs over 64 KiB (the streaming reader's chunk) are also read through load_notebook_file,
 // which must agree with the in-memory parse.
 #include <sys/mman.h>
@@ -98,6 +99,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   Outcome mem = run([&] { return parse_notebook(bytes, "fuzz.ipynb"); }, "parse_notebook");
   if (mem.notebook) check_notebook(*mem.notebook);
+  // Payload elision and the string cap may make the loader more lenient than the JSON
+  // grammar, never stricter: what nlohmann accepts must not be called invalid JSON.
+  if (!mem.notebook && mem.error.rfind("invalid JSON", 0) == 0)
+    FUZZ_CHECK(!nlohmann::json::accept(bytes), "valid JSON rejected: " + mem.error.substr(0, 300));
 
   if (size > (1u << 16)) {
     Outcome file = load_via_file(bytes);

@@ -76,10 +76,14 @@ class ByteSource {
     }
     if (pos_ == size_ && !refill()) return -1;
     char c = data_[pos_++];
-    // A single string beyond the cap (a 500 MB text/plain) is cut at an ASCII character, so
-    // the lexer never buffers more than the cap and the text stays valid UTF-8.
-    if (in_string_ && ++string_length_ > kMaxString && !escaped_ && c != '\\' && c != '"' &&
-        static_cast<unsigned char>(c) < 0x80) {
+    // A single string beyond the cap (a 500 MB text/plain) is cut where a character starts
+    // (ASCII or a UTF-8 lead byte), so the lexer never buffers much more than the cap and the
+    // text stays valid UTF-8.
+    // Never inside an escape: `\u` and its four hex digits stay whole.
+    // Before a backslash is a cut too (a run of escapes is a string as well), unless the escape
+    // before it was a high surrogate, which must stay with its low half.
+    if (in_string_ && ++string_length_ > kMaxString && !escaped_ && hex_left_ == 0 &&
+        !after_high_surrogate_ && c != '"' && (c == '\\' || starts_character(c))) {
       skip_string_body();
       in_string_ = false;
       return '"';
@@ -88,8 +92,17 @@ class ByteSource {
     // The lexer reads one character ahead of the handler's callbacks, so `elide` may switch on
     // in the middle of a string: only an opening quote may start an elision.
     if (in_string_) {
-      if (escaped_) escaped_ = false;
-      else if (c == '\\') escaped_ = true;
+      after_high_surrogate_ = false;
+      if (hex_left_ > 0) {
+        hex_value_ = hex_value_ * 16 + hex_digit(c);
+        if (--hex_left_ == 0) after_high_surrogate_ = hex_value_ >= 0xD800 && hex_value_ <= 0xDBFF;
+      } else if (escaped_) {
+        escaped_ = false;
+        if (c == 'u') {
+          hex_left_ = 4;
+          hex_value_ = 0;
+        }
+      } else if (c == '\\') escaped_ = true;
       else if (c == '"') in_string_ = false;
     } else if (c == '"') {
       if (elide) {
@@ -97,6 +110,9 @@ class ByteSource {
         pending_quote_ = true;  // the closing quote, right after the opening one
       } else {
         in_string_ = true;
+        escaped_ = false;
+        hex_left_ = 0;
+        after_high_surrogate_ = false;
         string_length_ = 0;
       }
     }
@@ -104,6 +120,18 @@ class ByteSource {
   }
 
  private:
+  static unsigned hex_digit(char c) {
+    if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F') return static_cast<unsigned>(c - 'A' + 10);
+    return 0;  // not JSON; the lexer rejects it
+  }
+
+  static bool starts_character(char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x80 || (u & 0xC0) == 0xC0;
+  }
+
   bool refill() {
     if (!file_) return false;
     size_t n = std::fread(buffer_.data(), 1, buffer_.size(), file_);
@@ -148,6 +176,9 @@ class ByteSource {
   bool pending_quote_ = false;
   bool in_string_ = false;
   bool escaped_ = false;
+  int hex_left_ = 0;  // hex digits still to come in a \uXXXX escape
+  unsigned hex_value_ = 0;
+  bool after_high_surrogate_ = false;
   size_t string_length_ = 0;
   static constexpr size_t kMaxString = 8u << 20;
   bool saw_content_ = false;

@@ -140,3 +140,37 @@ TEST_CASE("a malformed file is reported, not half-read", "[notebook]") {
   std::filesystem::remove(path);
   std::filesystem::remove(empty);
 }
+
+TEST_CASE("an over-long string is cut at a character, never inside an escape", "[notebook]") {
+  // The loader cuts strings at 8 MiB. Put \uXXXX escapes (and a surrogate pair) at every
+  // offset around the cut, then a non-ASCII run: the file is valid JSON and must load.
+  const size_t cap = 8u << 20;
+  for (size_t shift = 0; shift < 13; ++shift) {
+    std::string text(cap - 6 + shift, 'a');
+    for (int i = 0; i < 4; ++i) text += "\\u0041\\ud83d\\ude00";
+    text += std::string(64, 'b');
+    for (int i = 0; i < 2048; ++i) text += "\xc3\xa9";
+    std::string nb = R"J({"nbformat":4,"nbformat_minor":5,"metadata":{},"cells":[{"cell_type":"code","metadata":{},"execution_count":1,"source":"x = 1","outputs":[{"output_type":"stream","name":"stdout","text":")J" +
+                     text + R"J("}]}]})J";
+    auto parsed = parse_notebook(nb, "long.ipynb");
+    REQUIRE(parsed.cells.size() == 1);
+    REQUIRE(parsed.cells[0].outputs.size() == 1);
+    CHECK(parsed.cells[0].outputs[0].text.size() <= cap + 4);
+    CHECK(parsed.cells[0].source == "x = 1");
+  }
+  // All non-ASCII: cut at a lead byte, so the text stays valid UTF-8 and bounded.
+  std::string wide;
+  for (size_t i = 0; i < (cap / 2) + 4096; ++i) wide += "\xc3\xa9";
+  auto parsed = parse_notebook(R"J({"nbformat":4,"nbformat_minor":5,"metadata":{},"cells":[{"cell_type":"code","metadata":{},"execution_count":1,"source":"y = 2","outputs":[{"output_type":"stream","name":"stdout","text":")J" + wide + R"J("}]}]})J", "wide.ipynb");
+  REQUIRE(parsed.cells[0].outputs.size() == 1);
+  const std::string& out = parsed.cells[0].outputs[0].text;
+  CHECK(out.size() <= cap + 2);
+  CHECK(out.size() % 2 == 0);
+  // Nothing but escapes: still cut, and never between the halves of a surrogate pair.
+  std::string escapes;
+  for (size_t i = 0; escapes.size() < cap + 4096; ++i) escapes += i % 3 ? "\\ud83d\\ude00" : "\\u00e9";
+  auto esc = parse_notebook(R"J({"nbformat":4,"nbformat_minor":5,"metadata":{},"cells":[{"cell_type":"code","metadata":{},"execution_count":1,"source":"z = 3","outputs":[{"output_type":"stream","name":"stdout","text":")J" + escapes + R"J("}]}]})J", "esc.ipynb");
+  REQUIRE(esc.cells[0].outputs.size() == 1);
+  CHECK(esc.cells[0].outputs[0].text.size() < cap);
+  CHECK(esc.cells[0].outputs[0].text.size() > cap / 4);
+}
