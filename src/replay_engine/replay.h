@@ -49,6 +49,8 @@ class Spec {
   std::string choice(const char* key, const char* fallback_default, std::vector<const char*> allowed,
                      const char* fallback_other = nullptr);
   std::vector<int64_t> shape(const char* key, std::vector<int64_t> fallback, bool allow_minus_one);
+  // A permutation of the axes 0..rank-1 (rank = fallback.size()).
+  std::vector<int64_t> permutation(const char* key, std::vector<int64_t> fallback);
 
   // Records that `key` went from the notebook's value to a smaller tensor size.
   void record_scaled(const std::string& key, int64_t from, int64_t to);
@@ -198,6 +200,13 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& name,
 // at most `max_flops`; for experiments whose verdict does not depend on those sizes.
 void fit_work(Spec& spec, const LayerConfig& config, int64_t& seq_len, int64_t& batch, double max_flops = 4e8);
 double layer_flops(const LayerConfig& config, int64_t seq_len, int64_t batch);
+int64_t layer_parameters(const LayerConfig& config);
+// For experiments that train: at most `max_seq` steps and 32 sequences per batch, then a smaller
+// model (hidden_size down to 32, then num_layers, input_size, hidden_size down to 8; all recorded) until one training step
+// (forward, backward, optimizer update) costs at most `max_flops`. The effects these experiments
+// measure do not depend on the model's width; a 2-step sequence would change the task itself.
+void fit_training(Spec& spec, LayerConfig& config, int64_t& seq_len, int64_t& batch, int64_t max_seq,
+                  double max_flops);
 
 // Maps the notebook's sizes to tensor sizes <= cap, keeping equal values equal, different values
 // different, and order; values <= cap are kept.

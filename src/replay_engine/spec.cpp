@@ -43,8 +43,9 @@ const Json* Spec::find(const char* key) const {
 bool Spec::has(const char* key) const { return find(key) != nullptr; }
 
 int64_t Spec::positive_integer(const char* key, const Json& v) const {
-  if (v.is_number_unsigned()) return int64_t(std::min<uint64_t>(v.get<uint64_t>(), uint64_t(kHuge)));
-  if (v.is_number_integer()) {
+  if (v.is_number_unsigned()) {  // nlohmann reads 0 and every non-negative literal as unsigned
+    if (v.get<uint64_t>() > 0) return int64_t(std::min<uint64_t>(v.get<uint64_t>(), uint64_t(kHuge)));
+  } else if (v.is_number_integer()) {
     int64_t i = v.get<int64_t>();
     if (i > 0) return std::min(i, kHuge);
   } else if (v.is_number_float()) {
@@ -161,6 +162,31 @@ std::vector<int64_t> Spec::shape(const char* key, std::vector<int64_t> fallback,
   if (minus_ones > 1) throw bad();
   used_[key] = dims;
   return dims;
+}
+
+std::vector<int64_t> Spec::permutation(const char* key, std::vector<int64_t> fallback) {
+  const Json* v = find(key);
+  if (!v) {
+    used_[key] = fallback;
+    return fallback;
+  }
+  const size_t rank = fallback.size();
+  auto bad = [&] {
+    return SpecError(std::string("spec key `") + key + "` must list the axes 0.." + std::to_string(rank - 1) +
+                     " once each, got " + describe(*v));
+  };
+  if (!v->is_array() || v->size() != rank) throw bad();
+  std::vector<int64_t> axes;
+  std::vector<bool> seen(rank, false);
+  for (const auto& a : *v) {
+    if (!a.is_number_integer()) throw bad();
+    int64_t i = a.get<int64_t>();
+    if (i < 0 || i >= int64_t(rank) || seen[size_t(i)]) throw bad();
+    seen[size_t(i)] = true;
+    axes.push_back(i);
+  }
+  used_[key] = axes;
+  return axes;
 }
 
 void Spec::record_scaled(const std::string& key, int64_t from, int64_t to) {

@@ -146,6 +146,38 @@ double layer_flops(const LayerConfig& c, int64_t seq_len, int64_t batch) {
   return 3.0 * total * double(seq_len) * double(batch);  // forward + backward ~ 3x forward
 }
 
+int64_t layer_parameters(const LayerConfig& c) {
+  int64_t gates = c.cell == "lstm" ? 4 : c.cell == "gru" ? 3 : 1;
+  int64_t total = 0;
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    int64_t in = l == 0 ? c.input_size : c.hidden_size * c.directions();
+    total += gates * c.hidden_size * (in + c.hidden_size + 2) * c.directions();
+  }
+  return total;
+}
+
+void fit_training(Spec& spec, LayerConfig& config, int64_t& seq_len, int64_t& batch, int64_t max_seq,
+                  double max_flops) {
+  auto shrink = [&](const char* key, int64_t& value, int64_t to) {
+    if (to >= value) return;
+    spec.record_scaled(key, value, to);
+    spec.record_used(key, to);
+    value = to;
+  };
+  shrink("seq_len", seq_len, max_seq);
+  shrink("batch_size", batch, 32);
+  // Optimizer updates and weight gradients cost about 20 flops per parameter.
+  auto cost = [&] { return layer_flops(config, seq_len, batch) + 20.0 * double(layer_parameters(config)); };
+  auto halve = [&](const char* key, int64_t& value, int64_t floor) {
+    while (cost() > max_flops && value > floor) shrink(key, value, std::max(floor, value / 2));
+  };
+  halve("hidden_size", config.hidden_size, 32);
+  while (cost() > max_flops && config.num_layers > 1) shrink("num_layers", config.num_layers, config.num_layers - 1);
+  halve("input_size", config.input_size, 8);
+  halve("hidden_size", config.hidden_size, 8);
+  fit_work(spec, config, seq_len, batch, max_flops);
+}
+
 void fit_work(Spec& spec, const LayerConfig& config, int64_t& seq_len, int64_t& batch, double max_flops) {
   int64_t batch0 = batch, seq0 = seq_len;
   while (layer_flops(config, seq_len, batch) > max_flops && batch > 2) batch = std::max<int64_t>(2, batch / 2);
