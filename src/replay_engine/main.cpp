@@ -58,18 +58,34 @@ double seconds_since_process_start() {
 const char* kUsage =
     "usage: lstm-lint-replay [--memory-mb N] < experiments.json\n"
     "Runs the replay experiments of lstm-lint on LibTorch reference models and prints their verdicts\n"
-    "as JSON (see README.md, \"Replay\"). --memory-mb caps the address space (default 2048).\n";
+    "as JSON (see README.md, \"Replay engine\"). --memory-mb caps the process's address space, LibTorch's\n"
+    "own mappings included (default 2048).\n";
 
 long parse_memory_mb(const char* text) {
   char* end = nullptr;
   errno = 0;
   long v = std::strtol(text, &end, 10);
-  if (errno || end == text || *end || v < 256 || v > (1L << 24))
-    fail_usage(std::string("--memory-mb needs a whole number of MiB from 256 to 16777216, got '") + text + "'");
+  if (errno || end == text || *end || v < 1 || v > (1L << 24))
+    fail_usage(std::string("--memory-mb needs a whole number of MiB up to 16777216, got '") + text + "'");
   return v;
 }
 
+// Virtual memory already mapped (LibTorch alone maps about 550 MiB), in MiB.
+long mapped_mb() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmSize:", 0) == 0) return std::strtol(line.c_str() + 7, nullptr, 10) / 1024;
+  return 0;
+}
+
+// Caps the address space: a spec that slips past the caps gets an allocation error (INCONCLUSIVE),
+// not the machine's memory. Set after LibTorch has started its threads: a thread pool that cannot
+// reserve its stacks waits forever.
 void limit_memory(long mb) {
+  long mapped = mapped_mb();
+  if (mb < mapped + 128)
+    fail_usage("--memory-mb " + std::to_string(mb) + " leaves no room: LibTorch already maps " + std::to_string(mapped) +
+               " MiB of address space (use at least " + std::to_string(mapped + 128) + ")");
   rlimit limit{};
   limit.rlim_cur = limit.rlim_max = rlim_t(mb) << 20;
   if (setrlimit(RLIMIT_AS, &limit) != 0) std::cerr << "lstm-lint-replay: could not limit memory: " << std::strerror(errno) << "\n";
@@ -119,8 +135,12 @@ Json run_experiment(const Json& entry, double budget_seconds) {
     } catch (const std::bad_alloc&) {
       result.inconclusive("out of memory (the --memory-mb limit) while running the experiment");
     } catch (const std::exception& e) {
-      result.inconclusive("the experiment failed unexpectedly: " + rp::torch_message(e));
-      result.error = rp::torch_message(e);
+      std::string message = rp::torch_message(e);
+      bool memory = message.find("allocate memory") != std::string::npos ||
+                    message.find("not enough memory") != std::string::npos;
+      result.inconclusive(memory ? "out of memory (the --memory-mb limit) while running the experiment"
+                                 : "the experiment failed unexpectedly: " + rp::first_sentence(message));
+      result.error = message;
     } catch (...) {
       result.inconclusive("the experiment failed with an unknown exception");
     }
@@ -162,25 +182,29 @@ int main(int argc, char** argv) {
     else if (a.rfind("--memory-mb=", 0) == 0) memory_mb = parse_memory_mb(argv[i] + 12);
     else fail_usage("unknown argument '" + a + "'\n" + kUsage);
   }
-  limit_memory(memory_mb);
 
   torch::set_num_threads(1);
   at::set_num_interop_threads(1);
   torch::manual_seed(kSeed);
   (void)torch::ones({2, 2}).matmul(torch::ones({2, 2})).sum().item<float>();  // LibTorch is ready
   double load_seconds = seconds_since_process_start();
+  limit_memory(memory_mb);
 
   std::string input;
-  {
+  try {
     char buf[65536];
     while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
       input.append(buf, size_t(std::cin.gcount()));
       if (input.size() > kMaxInputBytes) fail_usage("the input is larger than 16 MiB");
     }
+  } catch (const std::bad_alloc&) {
+    fail_usage("out of memory while reading the input (--memory-mb)");
   }
   Json doc;
   try {
     doc = Json::parse(input);
+  } catch (const std::bad_alloc&) {
+    fail_usage("out of memory while parsing the input (--memory-mb)");
   } catch (const std::exception& e) {
     fail_usage(std::string("the input is not JSON: ") + e.what());
   }
@@ -197,11 +221,15 @@ int main(int argc, char** argv) {
     budget = std::min(b.get<double>(), kMaxBudget);
   }
 
-  Json results = Json::array();
-  for (const auto& entry : doc["experiments"]) results.push_back(run_experiment(entry, budget));
-
-  Json out = {{"version", kProtocolVersion}, {"torch", TORCH_VERSION}, {"load_seconds", load_seconds},
-              {"results", results}};
-  std::cout << out.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+  try {
+    Json results = Json::array();
+    for (const auto& entry : doc["experiments"]) results.push_back(run_experiment(entry, budget));
+    Json out = {{"version", kProtocolVersion}, {"torch", TORCH_VERSION}, {"load_seconds", load_seconds},
+                {"results", results}};
+    std::cout << out.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+  } catch (const std::exception& e) {  // e.g. out of memory while writing the report
+    std::cerr << "lstm-lint-replay: could not write the results: " << e.what() << "\n";
+    return 1;
+  }
   return 0;
 }
