@@ -16,6 +16,7 @@
 #include "notebook/magics.h"
 #include "notebook/notebook.h"
 #include "python/syntax.h"
+#include "replay/client.h"
 #include "report/report.h"
 
 namespace {
@@ -33,6 +34,9 @@ struct CheckOptions {
   bool debug_tree = false;
   std::string stdin_filename = "-";
   unsigned jobs = 0;  // 0: one per core
+  bool replay = false;
+  std::string fail_on;  // "confirmed": exit 1 only for findings replay confirmed
+  replay::Options replay_options;
 };
 
 bool use_color(const std::string& mode) {
@@ -92,7 +96,18 @@ int run_check(const CheckOptions& opts) {
   std::string stdin_bytes;
   if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin();
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-  auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename);
+  bool replay = opts.replay || opts.fail_on == "confirmed";
+  auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename, replay);
+  bool replay_failed = false;
+  if (replay) {
+    replay::Options ro = opts.replay_options;
+    ro.progress = isatty(STDERR_FILENO) != 0;
+    auto run = replay::run(results, ro);
+    if (!run.ok) {
+      std::cerr << "warning: replay did not run: " << run.error << "\n";
+      replay_failed = true;
+    }
+  }
   bool failed = false;
   for (const auto& r : results) {
     if (!r.error) continue;
@@ -105,9 +120,14 @@ int run_check(const CheckOptions& opts) {
     report::write_text(std::cout, results, {use_color(opts.color), opts.quiet});
   }
   if (failed) return 2;
+  if (opts.exit_zero) return 0;
   bool any = false;
-  for (const auto& r : results) any = any || !r.findings.empty();
-  return any && !opts.exit_zero ? 1 : 0;
+  for (const auto& r : results)
+    for (const auto& f : r.findings)
+      any = any || opts.fail_on != "confirmed" || (f.replay && f.replay->verdict == "CONFIRMED");
+  // A gate on confirmed findings cannot pass when nothing could be confirmed.
+  if (opts.fail_on == "confirmed" && replay_failed) return 2;
+  return any ? 1 : 0;
 }
 
 int list_rules(const std::string& format) {
@@ -168,6 +188,14 @@ int main(int argc, char** argv) {
   check->add_option("--stdin-filename", opts.stdin_filename, "The name to report for a notebook read from stdin");
   check->add_option("-j,--jobs", opts.jobs, "Files linted in parallel (default: one per core); output order does not change");
   check->add_flag("--debug-tree", opts.debug_tree, "Print each code cell's masked source and syntax tree");
+  check->add_flag("--replay", opts.replay, "Confirm findings by experiments on a LibTorch reference model (lstm-lint-replay)");
+  check->add_option("--replay-budget", opts.replay_options.budget_seconds, "Seconds allowed per replay experiment")
+      ->check(CLI::Range(0.1, 600.0));
+  check->add_option("--replay-memory", opts.replay_options.memory_mb, "Memory limit of the replay process, in MiB")
+      ->check(CLI::Range(256, 65536));
+  check->add_option("--replay-executable", opts.replay_options.executable, "Path of lstm-lint-replay (default: next to lstm-lint, then PATH)");
+  check->add_option("--fail-on", opts.fail_on, "Exit 1 only for: confirmed (findings replay confirmed; implies --replay)")
+      ->check(CLI::IsMember({"confirmed"}));
 
   std::string rules_format = "text";
   auto* rules = app.add_subcommand("rules", "List every rule");

@@ -28,7 +28,7 @@ struct Context {
 class Diagnostics {
  public:
   Diagnostics(const Context& ctx, std::vector<Finding>& out) : ctx_(ctx), out_(out) {}
-  void report(Span span, std::string message, std::string help);
+  void report(Span span, std::string message, std::string help, ReplayHint hint = {});
 
  private:
   const Context& ctx_;

@@ -7,6 +7,7 @@
 #include <thread>
 #include <tuple>
 
+#include "replay/spec.h"
 #include "semantic/model.h"
 
 namespace lstmlint::engine {
@@ -55,6 +56,9 @@ FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
     Diagnostics diagnostics(ctx, result.findings);
     rule->check(ctx, diagnostics);
   }
+  if (replay_specs_)
+    for (auto& f : result.findings)
+      if (const RuleInfo* rule = find_rule(f.code); rule && rule->replay) f.spec = replay::build_spec(f, *model, nb);
   std::stable_sort(result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
     return std::tie(a.span.start, a.code) < std::tie(b.span.start, b.code);
   });
@@ -91,11 +95,12 @@ FileResult Linter::lint_file(const std::string& path) {
 }
 
 std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Selection& selection, unsigned jobs,
-                                 const std::string& stdin_bytes, const std::string& stdin_name) {
+                                 const std::string& stdin_bytes, const std::string& stdin_name, bool replay_specs) {
   std::vector<FileResult> results(paths.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     Linter linter(selection);
+    linter.build_replay_specs(replay_specs);
     for (size_t i = next++; i < paths.size(); i = next++)
       results[i] = paths[i] == "-" ? linter.lint_bytes(stdin_bytes, stdin_name) : linter.lint_file(paths[i]);
   };
