@@ -85,7 +85,9 @@ std::string tail(const std::string& text, size_t lines = 3) {
     pos = nl == std::string::npos ? 0 : nl;
   }
   std::string t = text.substr(pos == 0 ? 0 : pos + 1, end + 1 - (pos == 0 ? 0 : pos + 1));
-  return t.size() > 600 ? t.substr(t.size() - 600) : t;
+  if (t.size() > 600) t = t.substr(t.size() - 600);
+  for (size_t at = t.find('\n'); at != std::string::npos; at = t.find('\n', at)) t.replace(at, 1, " | ");
+  return t;
 }
 
 }  // namespace

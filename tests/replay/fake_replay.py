@@ -25,7 +25,7 @@ results = []
 for i, e in enumerate(request["experiments"]):
     if mode == "partial" and i > 0:
         break
-    verdict = "CONFIRMED" if mode == "confirm" else "NOT CONFIRMED"
+    verdict = "NOT CONFIRMED" if mode == "refute" else "CONFIRMED"
     results.append({
         "id": e["id"], "rule": e["rule"], "verdict": verdict,
         "summary": "fake: " + ",".join(sorted(e["spec"])),
