@@ -1,6 +1,7 @@
 // lstm-lint's command line: check (default), rules, explain.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -47,10 +48,20 @@ bool use_color(const std::string& mode) {
   return isatty(STDOUT_FILENO) != 0;
 }
 
-std::string read_stdin() {
-  std::ostringstream s;
-  s << std::cin.rdbuf();
-  return s.str();
+// All of standard input; `error` says why it could not be read (a directory, a closed fd).
+std::string read_stdin(std::string* error = nullptr) {
+  std::string bytes;
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n > 0) {
+      bytes.append(buffer, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && error) *error = std::string("cannot read standard input: ") + std::strerror(errno);
+    return bytes;
+  }
 }
 
 // Prints each code cell's masked source and syntax tree: what rules see.
@@ -94,10 +105,13 @@ int run_check(const CheckOptions& opts) {
 
   auto paths = engine::collect_notebooks(opts.paths);
   std::string stdin_bytes;
-  if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin();
+  std::string stdin_error;
+  if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin(&stdin_error);
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
   bool replay = opts.replay || opts.fail_on == "confirmed";
   auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename, replay);
+  for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
+    if (paths[i] == "-") results[i] = {opts.stdin_filename, {}, stdin_error};
   bool replay_failed = false;
   if (replay) {
     replay::Options ro = opts.replay_options;
