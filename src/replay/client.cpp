@@ -172,9 +172,11 @@ Run run(std::vector<engine::FileResult>& results, const Options& options) {
     f.replay = outcome_from(r);
     // Values the notebook does not state: the executable's defaults, labelled as such.
     if (r.contains("used") && r["used"].is_object())
-      for (const auto& [key, value] : r["used"].items())
+      for (const auto& item : r["used"].items()) {
+        const std::string key = item.key();
         if (std::none_of(f.spec.begin(), f.spec.end(), [&](const engine::Fact& x) { return x.key == key; }))
-          f.spec.push_back({key, value.dump(), std::nullopt, "default"});
+          f.spec.push_back({key, item.value().dump(), std::nullopt, "default"});
+      }
   }
   for (auto& [id, f] : by_id)
     if (!f->replay) f->replay = not_run("the replay executable returned no result for this finding");
