@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/baseline.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
 #include "notebook/magics.h"
@@ -33,6 +34,8 @@ struct CheckOptions {
   bool debug_tree = false;
   std::string stdin_filename = "-";
   unsigned jobs = 0;  // 0: one per core
+  std::string baseline;         // --baseline FILE
+  bool write_baseline = false;  // --write-baseline: record every finding in FILE
 };
 
 bool use_color(const std::string& mode) {
@@ -79,6 +82,30 @@ int debug_tree(const CheckOptions& opts) {
   return status;
 }
 
+// --write-baseline records the findings; --baseline hides recorded ones and says how many.
+// Returns an exit status when the run ends here, -1 to go on reporting.
+int use_baseline(const CheckOptions& opts, std::vector<engine::FileResult>& results, const engine::Selection& selection,
+                 std::string& summary) {
+  if (opts.baseline.empty()) return -1;
+  try {
+    if (opts.write_baseline) {
+      int n = engine::write_baseline(opts.baseline, results);
+      std::cerr << "Wrote " << n << (n == 1 ? " finding" : " findings") << " to " << opts.baseline << ".\n";
+      return 0;
+    }
+    auto outcome = engine::Baseline::load(opts.baseline).apply(results, selection);
+    summary = std::to_string(outcome.hidden) + (outcome.hidden == 1 ? " finding" : " findings") + " hidden by the baseline";
+    if (outcome.stale > 0)
+      summary += "; " + std::to_string(outcome.stale) + (outcome.stale == 1 ? " baseline entry is" : " baseline entries are") +
+                 " stale (fixed or changed; --write-baseline drops them)";
+    summary += ".";
+    return -1;
+  } catch (const engine::BaselineError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
 int run_check(const CheckOptions& opts) {
   engine::Selection selection{opts.select, opts.ignore};
   auto unknown = selection.unknown_tokens();
@@ -99,10 +126,18 @@ int run_check(const CheckOptions& opts) {
     std::cerr << "error: " << r.path << ": " << *r.error << "\n";
     failed = true;
   }
+  // A baseline written without an unreadable notebook's findings would hide nothing there later.
+  if (failed && opts.write_baseline) {
+    std::cerr << "error: the baseline was not written because some files could not be linted\n";
+    return 2;
+  }
+  std::string baseline_summary;
+  if (int status = use_baseline(opts, results, selection, baseline_summary); status >= 0) return status;
   if (opts.format == "json") {
     report::write_json(std::cout, results);
   } else {
     report::write_text(std::cout, results, {use_color(opts.color), opts.quiet});
+    if (!opts.quiet && !baseline_summary.empty()) std::cout << baseline_summary << "\n";
   }
   if (failed) return 2;
   bool any = false;
@@ -168,6 +203,8 @@ int main(int argc, char** argv) {
   check->add_option("--stdin-filename", opts.stdin_filename, "The name to report for a notebook read from stdin");
   check->add_option("-j,--jobs", opts.jobs, "Files linted in parallel (default: one per core); output order does not change");
   check->add_flag("--debug-tree", opts.debug_tree, "Print each code cell's masked source and syntax tree");
+  auto* baseline = check->add_option("--baseline", opts.baseline, "Do not report the findings recorded in this file (docs/suppressions.md)");
+  check->add_flag("--write-baseline", opts.write_baseline, "Record every current finding in the --baseline file, and exit 0")->needs(baseline);
 
   std::string rules_format = "text";
   auto* rules = app.add_subcommand("rules", "List every rule");

@@ -7,6 +7,8 @@
 #include <thread>
 #include <tuple>
 
+#include "engine/baseline.h"
+#include "engine/suppression.h"
 #include "semantic/model.h"
 
 namespace lstmlint::engine {
@@ -51,10 +53,25 @@ FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
   result.path = nb.path;
   auto model = semantic::build_model(nb, parser_);
   for (const RuleInfo* rule : rules_) {
+    if (rule->after_suppressions) continue;
     Context ctx{nb, *model, *rule};
     Diagnostics diagnostics(ctx, result.findings);
     rule->check(ctx, diagnostics);
   }
+  // Suppressions apply after the rules ran, so no rule needs to know about them; rules that
+  // judge the suppressions themselves (unused-suppression) run next, and are suppressible too.
+  Suppressions suppressions(nb, *model, rules_);
+  suppressions.filter(result.findings);
+  std::vector<Finding> late;
+  for (const RuleInfo* rule : rules_) {
+    if (!rule->after_suppressions) continue;
+    Context ctx{nb, *model, *rule, &suppressions};
+    Diagnostics diagnostics(ctx, late);
+    rule->check(ctx, diagnostics);
+  }
+  suppressions.filter(late);
+  result.findings.insert(result.findings.end(), late.begin(), late.end());
+  for (auto& f : result.findings) f.content_hash = content_hash(nb, f);
   std::stable_sort(result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
     return std::tie(a.span.start, a.code) < std::tie(b.span.start, b.code);
   });
