@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/baseline.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
 #include "notebook/magics.h"
@@ -38,6 +39,8 @@ struct CheckOptions {
   bool replay = false;
   std::string fail_on;  // "confirmed": exit 1 only for findings replay confirmed
   replay::Options replay_options;
+  std::string baseline;         // --baseline FILE
+  bool write_baseline = false;  // --write-baseline: record every finding in FILE
 };
 
 bool use_color(const std::string& mode) {
@@ -94,6 +97,30 @@ int debug_tree(const CheckOptions& opts) {
   return status;
 }
 
+// --write-baseline records the findings; --baseline hides recorded ones and says how many.
+// Returns an exit status when the run ends here, -1 to go on reporting.
+int use_baseline(const CheckOptions& opts, std::vector<engine::FileResult>& results, const engine::Selection& selection,
+                 std::string& summary) {
+  if (opts.baseline.empty()) return -1;
+  try {
+    if (opts.write_baseline) {
+      int n = engine::write_baseline(opts.baseline, results);
+      std::cerr << "Wrote " << n << (n == 1 ? " finding" : " findings") << " to " << opts.baseline << ".\n";
+      return 0;
+    }
+    auto outcome = engine::Baseline::load(opts.baseline).apply(results, selection);
+    summary = std::to_string(outcome.hidden) + (outcome.hidden == 1 ? " finding" : " findings") + " hidden by the baseline";
+    if (outcome.stale > 0)
+      summary += "; " + std::to_string(outcome.stale) + (outcome.stale == 1 ? " baseline entry is" : " baseline entries are") +
+                 " stale (fixed or changed; --write-baseline drops them)";
+    summary += ".";
+    return -1;
+  } catch (const engine::BaselineError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
 int run_check(const CheckOptions& opts) {
   engine::Selection selection{opts.select, opts.ignore};
   auto unknown = selection.unknown_tokens();
@@ -112,6 +139,20 @@ int run_check(const CheckOptions& opts) {
   auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename, replay);
   for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
     if (paths[i] == "-") results[i] = {opts.stdin_filename, {}, stdin_error};
+  bool failed = false;
+  for (const auto& r : results) {
+    if (!r.error) continue;
+    std::cerr << "error: " << r.path << ": " << *r.error << "\n";
+    failed = true;
+  }
+  // A baseline written without an unreadable notebook's findings would hide nothing there later.
+  if (failed && opts.write_baseline) {
+    std::cerr << "error: the baseline was not written because some files could not be linted\n";
+    return 2;
+  }
+  std::string baseline_summary;
+  if (int status = use_baseline(opts, results, selection, baseline_summary); status >= 0) return status;
+  // Replay only what will be reported: after suppressions and the baseline.
   bool replay_failed = false;
   if (replay) {
     replay::Options ro = opts.replay_options;
@@ -122,16 +163,11 @@ int run_check(const CheckOptions& opts) {
       replay_failed = true;
     }
   }
-  bool failed = false;
-  for (const auto& r : results) {
-    if (!r.error) continue;
-    std::cerr << "error: " << r.path << ": " << *r.error << "\n";
-    failed = true;
-  }
   if (opts.format == "json") {
     report::write_json(std::cout, results);
   } else {
     report::write_text(std::cout, results, {use_color(opts.color), opts.quiet});
+    if (!opts.quiet && !baseline_summary.empty()) std::cout << baseline_summary << "\n";
   }
   if (failed) return 2;
   if (opts.exit_zero) return 0;
@@ -210,6 +246,8 @@ int main(int argc, char** argv) {
   check->add_option("--replay-executable", opts.replay_options.executable, "Path of lstm-lint-replay (default: next to lstm-lint, then PATH)");
   check->add_option("--fail-on", opts.fail_on, "Exit 1 only for: confirmed (findings replay confirmed; implies --replay)")
       ->check(CLI::IsMember({"confirmed"}));
+  auto* baseline = check->add_option("--baseline", opts.baseline, "Do not report the findings recorded in this file (docs/suppressions.md)");
+  check->add_flag("--write-baseline", opts.write_baseline, "Record every current finding in the --baseline file, and exit 0")->needs(baseline);
 
   std::string rules_format = "text";
   auto* rules = app.add_subcommand("rules", "List every rule");

@@ -1,6 +1,7 @@
 // A finding: what a rule reports, in the one coordinate system {cell, line, column}.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +66,7 @@ struct Finding {
   Span span;
   std::optional<long long> execution_count;  // of the cell, as saved
   std::string source_line;  // the cell's line at span.start, for code frames
+  std::uint64_t content_hash = 0;  // what a baseline fingerprint is made of (engine/baseline.h)
 
   // Replay (--replay only): the rule's hint, the spec built from it, and the outcome.
   ReplayHint hint;

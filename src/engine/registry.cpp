@@ -45,6 +45,7 @@ const std::vector<RuleInfo>& all_rules() {
       r.summary = meta.at("summary").get<std::string>();
       r.family = meta.value("family", "");
       r.replay = meta.value("replay", false);
+      r.after_suppressions = meta.value("after_suppressions", false);
       r.doc = e.doc;
       r.check = e.check;
       r.embedded = &e;

@@ -7,6 +7,8 @@
 #include <thread>
 #include <tuple>
 
+#include "engine/baseline.h"
+#include "engine/suppression.h"
 #include "replay/spec.h"
 #include "semantic/model.h"
 
@@ -52,10 +54,25 @@ FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
   result.path = nb.path;
   auto model = semantic::build_model(nb, parser_);
   for (const RuleInfo* rule : rules_) {
+    if (rule->after_suppressions) continue;
     Context ctx{nb, *model, *rule};
     Diagnostics diagnostics(ctx, result.findings);
     rule->check(ctx, diagnostics);
   }
+  // Suppressions apply after the rules ran, so no rule needs to know about them; rules that
+  // judge the suppressions themselves (unused-suppression) run next, and are suppressible too.
+  Suppressions suppressions(nb, *model, rules_);
+  suppressions.filter(result.findings);
+  std::vector<Finding> late;
+  for (const RuleInfo* rule : rules_) {
+    if (!rule->after_suppressions) continue;
+    Context ctx{nb, *model, *rule, &suppressions};
+    Diagnostics diagnostics(ctx, late);
+    rule->check(ctx, diagnostics);
+  }
+  suppressions.filter(late);
+  result.findings.insert(result.findings.end(), late.begin(), late.end());
+  for (auto& f : result.findings) f.content_hash = content_hash(nb, f);
   if (replay_specs_)
     for (auto& f : result.findings)
       if (const RuleInfo* rule = find_rule(f.code); rule && rule->replay) f.spec = replay::build_spec(f, *model, nb);
