@@ -1,0 +1,207 @@
+// lstm-lint-replay: reads a JSON list of experiments (literal hyper-parameters, never notebook
+// code) on stdin, runs each rule's LibTorch experiment and writes one JSON document of verdicts
+// and measured numbers on stdout. The only program of the project that links LibTorch.
+#include <sys/resource.h>
+#include <torch/version.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "replay_engine/replay.h"
+
+namespace {
+
+using lstmlint::replay::Json;
+namespace rp = lstmlint::replay;
+
+constexpr int kProtocolVersion = 1;
+constexpr double kDefaultBudget = 10, kMaxBudget = 60;
+constexpr long kDefaultMemoryMb = 2048;
+constexpr size_t kMaxInputBytes = 16u << 20;
+// One seed for every experiment: the same spec gives the same numbers, whatever runs before it.
+constexpr uint64_t kSeed = 20240607;
+
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
+
+// Seconds since the kernel started this process (dynamic loading of LibTorch included).
+double seconds_since_process_start() {
+  std::ifstream in("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  // Fields after the command name start at field 3 (state); starttime is field 22.
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }
+  double start = std::strtod(field.c_str(), nullptr) / double(sysconf(_SC_CLK_TCK));
+  timespec now{};
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  return double(now.tv_sec) + double(now.tv_nsec) * 1e-9 - start;
+}
+
+[[noreturn]] void fail_usage(const std::string& message) {
+  std::cerr << "lstm-lint-replay: " << message << "\n";
+  std::exit(2);
+}
+
+const char* kUsage =
+    "usage: lstm-lint-replay [--memory-mb N] < experiments.json\n"
+    "Runs the replay experiments of lstm-lint on LibTorch reference models and prints their verdicts\n"
+    "as JSON (see README.md, \"Replay\"). --memory-mb caps the address space (default 2048).\n";
+
+long parse_memory_mb(const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(text, &end, 10);
+  if (errno || end == text || *end || v < 256 || v > (1L << 24))
+    fail_usage(std::string("--memory-mb needs a whole number of MiB from 256 to 16777216, got '") + text + "'");
+  return v;
+}
+
+void limit_memory(long mb) {
+  rlimit limit{};
+  limit.rlim_cur = limit.rlim_max = rlim_t(mb) << 20;
+  if (setrlimit(RLIMIT_AS, &limit) != 0) std::cerr << "lstm-lint-replay: could not limit memory: " << std::strerror(errno) << "\n";
+}
+
+Json run_experiment(const Json& entry, double budget_seconds) {
+  Json out = Json::object();
+  out["id"] = entry.is_object() && entry.contains("id") ? entry["id"] : Json(nullptr);
+  out["rule"] = entry.is_object() && entry.contains("rule") ? entry["rule"] : Json(nullptr);
+
+  rp::Result result;
+  rp::Spec spec(entry.is_object() && entry.contains("spec") ? entry["spec"] : Json::object());
+  auto wall_start = std::chrono::steady_clock::now();
+  double cpu_start = process_cpu_seconds();
+  rp::Budget budget(budget_seconds);
+
+  const rp::TableEntry* found = nullptr;
+  if (!entry.is_object()) {
+    result.inconclusive("the experiment is not a JSON object");
+  } else if (!entry.contains("rule") || !entry["rule"].is_string()) {
+    result.inconclusive("the experiment has no \"rule\" string");
+  } else if (entry.contains("spec") && !entry["spec"].is_object() && !entry["spec"].is_null()) {
+    result.inconclusive("the experiment's \"spec\" is not a JSON object");
+  } else {
+    std::string rule = entry["rule"].get<std::string>();
+    for (const auto& e : rp::experiment_table())
+      if (rule == e.rule) found = &e;
+    if (!found) {
+      result.verdict = rp::kNoReplay;
+      result.summary = "`" + rule + "` is not a rule of this lstm-lint-replay";
+    } else if (!found->run) {
+      result.verdict = rp::kNoReplay;
+      result.summary = "`" + rule + "` has no replay experiment";
+    }
+  }
+
+  if (found && found->run) {
+    rp::Experiment x{spec, result, budget};
+    try {
+      torch::manual_seed(kSeed);
+      found->run(x);
+    } catch (const rp::BudgetExceeded&) {
+      result.inconclusive("budget exceeded: stopped after " + rp::fmt(budget.elapsed(), 2) + " s of a " +
+                          rp::fmt(budget.seconds(), 3) + " s budget before the experiment could finish");
+    } catch (const rp::SpecError& e) {
+      result.inconclusive(e.what());
+    } catch (const std::bad_alloc&) {
+      result.inconclusive("out of memory (the --memory-mb limit) while running the experiment");
+    } catch (const std::exception& e) {
+      result.inconclusive("the experiment failed unexpectedly: " + rp::torch_message(e));
+      result.error = rp::torch_message(e);
+    } catch (...) {
+      result.inconclusive("the experiment failed with an unknown exception");
+    }
+  }
+
+  out["verdict"] = result.verdict;
+  out["summary"] = result.summary;
+  Json metrics = Json::array();
+  for (const auto& m : result.metrics) {
+    Json jm = {{"name", m.name}, {"value", std::isfinite(m.value) ? Json(m.value) : Json(nullptr)}};
+    jm["threshold"] = m.threshold ? Json(*m.threshold) : Json(nullptr);
+    jm["unit"] = m.unit;
+    metrics.push_back(jm);
+  }
+  out["metrics"] = metrics;
+  if (result.error) out["error"] = *result.error;
+  out["scaled"] = spec.scaled();
+  out["used"] = spec.used();
+  out["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  out["cpu_seconds"] = process_cpu_seconds() - cpu_start;
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long memory_mb = kDefaultMemoryMb;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (a == "--version") {
+      std::cout << "lstm-lint-replay " << LSTM_LINT_VERSION << " (LibTorch " << TORCH_VERSION << ")\n";
+      return 0;
+    }
+    if (a == "--memory-mb" && i + 1 < argc) memory_mb = parse_memory_mb(argv[++i]);
+    else if (a.rfind("--memory-mb=", 0) == 0) memory_mb = parse_memory_mb(argv[i] + 12);
+    else fail_usage("unknown argument '" + a + "'\n" + kUsage);
+  }
+  limit_memory(memory_mb);
+
+  torch::set_num_threads(1);
+  at::set_num_interop_threads(1);
+  torch::manual_seed(kSeed);
+  (void)torch::ones({2, 2}).matmul(torch::ones({2, 2})).sum().item<float>();  // LibTorch is ready
+  double load_seconds = seconds_since_process_start();
+
+  std::string input;
+  {
+    char buf[65536];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+      input.append(buf, size_t(std::cin.gcount()));
+      if (input.size() > kMaxInputBytes) fail_usage("the input is larger than 16 MiB");
+    }
+  }
+  Json doc;
+  try {
+    doc = Json::parse(input);
+  } catch (const std::exception& e) {
+    fail_usage(std::string("the input is not JSON: ") + e.what());
+  }
+  if (!doc.is_object()) fail_usage("the input must be a JSON object {\"version\": 1, \"experiments\": [...]}");
+  if (!doc.contains("version") || doc["version"] != kProtocolVersion)
+    fail_usage("the input must say \"version\": 1 (got " + (doc.contains("version") ? doc["version"].dump() : "none") + ")");
+  if (!doc.contains("experiments") || !doc["experiments"].is_array())
+    fail_usage("the input has no \"experiments\" list");
+  double budget = kDefaultBudget;
+  if (doc.contains("budget_seconds") && !doc["budget_seconds"].is_null()) {
+    const Json& b = doc["budget_seconds"];
+    if (!b.is_number() || !std::isfinite(b.get<double>()) || b.get<double>() <= 0)
+      fail_usage("\"budget_seconds\" must be a positive number, got " + b.dump());
+    budget = std::min(b.get<double>(), kMaxBudget);
+  }
+
+  Json results = Json::array();
+  for (const auto& entry : doc["experiments"]) results.push_back(run_experiment(entry, budget));
+
+  Json out = {{"version", kProtocolVersion}, {"torch", TORCH_VERSION}, {"load_seconds", load_seconds},
+              {"results", results}};
+  std::cout << out.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+  return 0;
+}
