@@ -45,6 +45,7 @@ const std::vector<RuleInfo>& all_rules() {
       r.summary = meta.at("summary").get<std::string>();
       r.family = meta.value("family", "");
       r.replay = meta.value("replay", false);
+      r.after_suppressions = meta.value("after_suppressions", false);
       r.doc = e.doc;
       r.check = e.check;
       r.embedded = &e;
@@ -90,7 +91,7 @@ Span Context::cell_head(int cell) const {
   return line_span(cell, 1);
 }
 
-void Diagnostics::report(Span span, std::string message, std::string help) {
+void Diagnostics::report(Span span, std::string message, std::string help, ReplayHint hint) {
   Finding f;
   f.code = ctx_.rule.code;
   f.name = ctx_.rule.name;
@@ -100,6 +101,7 @@ void Diagnostics::report(Span span, std::string message, std::string help) {
   f.filename = ctx_.notebook.path;
   f.span = span;
   f.source_line = std::string(ctx_.model.line_text(span.start.cell, span.start.line));
+  f.hint = std::move(hint);
   if (span.start.cell >= 1 && static_cast<size_t>(span.start.cell) <= ctx_.notebook.cells.size())
     f.execution_count = ctx_.notebook.cells[static_cast<size_t>(span.start.cell - 1)].execution_count;
   out_.push_back(std::move(f));
