@@ -2,6 +2,8 @@
 // drop_last, how batches become sequences) applied to time indices, measuring how much temporal
 // adjacency survives in the sequences the model sees; then a reference LSTM trained on a task
 // that needs order (output the input k steps back) with those sequences and with ordered ones.
+#include <cmath>
+
 #include "replay_engine/replay.h"
 
 namespace lstmlint::replay {
@@ -193,8 +195,10 @@ void replay_shuffled_timesteps(Experiment& x) {
     return;
   }
   if (shuffled_loss > kLossGap * ordered_loss) {
-    r.confirmed("only " + fmt(adjacent * 100, 3) + "% of neighbouring steps in the model's sequences are neighbours in " +
-                "time (ordered: " + fmt(ordered_adjacent * 100, 3) + "%); a reference LSTM trained to " + lag +
+    int64_t kept = int64_t(std::llround(adjacent * double(pairs)));
+    r.confirmed(std::to_string(kept) + " of " + std::to_string(pairs) + " neighbouring steps in the model's sequences (" +
+                fmt(adjacent * 100, 3) + "%) are neighbours in time (ordered: " + fmt(ordered_adjacent * 100, 3) +
+                "%); a reference LSTM trained to " + lag +
                 " reaches loss " + fmt(shuffled_loss) + " with these sequences vs " + fmt(ordered_loss) +
                 " with ordered ones");
     return;
