@@ -151,7 +151,8 @@ for t in "${targets[@]}"; do
       input=$w/replay.input
       gzip -dc "$f" >"$input"
     fi
-    if "$bin" "${common[@]}" "$input" >"$w/replay.log" 2>&1; then
+    # A saved input is about correctness: a loaded machine must not turn it into a timeout.
+    if "$bin" -rss_limit_mb=2048 -timeout=300 "$input" >"$w/replay.log" 2>&1; then
       echo "== $t: regression $(basename "$f") passes"
     else
       sig=$(signature "$w/replay.log")

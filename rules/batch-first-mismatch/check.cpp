@@ -1,6 +1,7 @@
 // batch-first-mismatch: the output of a recurrent layer built without batch_first=True is
 // (time, batch, hidden), but is indexed as if it were (batch, time, hidden): `out[:, -1]`.
 #include "engine/registry.h"
+#include "replay/spec.h"
 #include "semantic/data_flow.h"
 #include "semantic/shapes.h"
 
@@ -93,12 +94,16 @@ void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& ou
       const RecurrentLayer* layer = receiving_layer(model, c);
       if (!layer || !is_batch(model, c.args[0].node, use, c)) continue;
       std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
+      engine::ReplayHint hint;
+      hint.layer = replay::layer_index(model, layer);
+      hint.loader = use.loader->id;
+      hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", model.span_of(ds->args[0].node, cell)));
       out.report(model.span_of(c.args[0].node, c.cell),
                  "each batch of this loader is (batch, time, feature) — `" +
                      std::string(model.text_of(ds->args[0].node, cell)) + "` has 3 axes and the loader stacks its "
                      "items on a new first axis — but `" + layer_name + "` is built without `batch_first=True`, so it "
                      "reads axis 0 as time: every sample's steps are mixed with the other samples of the batch",
-                 "Build the layer with `batch_first=True`, or pass `" + use.batch + ".transpose(0, 1)`");
+                 "Build the layer with `batch_first=True`, or pass `" + use.batch + ".transpose(0, 1)`", std::move(hint));
     }
   }
 }
@@ -130,12 +135,16 @@ void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics&
       if (!python::is(s.indices[0], "slice") || model.text_of(s.indices[0], c.cell) != ":") continue;
       if (model.text_of(s.indices[1], c.cell) != "-1") continue;
       std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
+      engine::ReplayHint hint;
+      hint.layer = replay::layer_index(model, layer);
+      hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", s.span, "assumed by `[:, -1]`"));
       out.report(s.span,
                  "`" + layer_name + "` is built without `batch_first=True`, so `" + output +
                      "` is (time, batch, hidden): `" + std::string(model.text_of(s.node, c.cell)) +
                      "` takes the last sample of the batch at every time step, not the last time step of each sample",
                  "Index the time axis first (`" + output + "[-1]`), or build the layer with `batch_first=True` and "
-                 "feed it (batch, time, feature) tensors");
+                 "feed it (batch, time, feature) tensors",
+                 std::move(hint));
     }
   }
 }

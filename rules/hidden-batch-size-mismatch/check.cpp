@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/registry.h"
+#include "replay/spec.h"
 #include "semantic/data_flow.h"
 #include "semantic/shapes.h"
 
@@ -74,24 +75,6 @@ TSNode value_at(const semantic::Model& model, const std::string& name, int cell,
   return b ? b->value : TSNode{};
 }
 
-// The first-axis size of the loader's dataset (`TensorDataset(X, ...)` -> len(X)).
-std::optional<long long> dataset_length(const semantic::Model& model, const semantic::Call& loader) {
-  const auto* dataset = loader.argument(0, "dataset");
-  if (!dataset || dataset->unpacked) return std::nullopt;
-  TSNode d = dataset->node;
-  int cell = loader.cell;
-  if (python::is(d, "identifier")) {
-    const auto* b = model.reaching_binding(std::string(model.text_of(d, cell)), cell, ts_node_start_byte(d));
-    if (!b || b->conditional || python::null(b->value)) return std::nullopt;
-    d = b->value;
-    cell = b->cell;
-  }
-  const auto* c = model.call_for(d, cell);
-  if (c && c->qualified.find("TensorDataset") != std::string::npos && !c->args.empty())
-    return semantic::first_dim_of(model, c->args[0].node, cell, 0);
-  return semantic::first_dim_of(model, d, cell, 0);
-}
-
 // h0/c0 built with a literal batch size, fed to a recurrent layer in a loop over a loader
 // whose batches can have another size.
 void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out) {
@@ -108,7 +91,7 @@ void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out) {
     const auto* dl = loader.keyword("drop_last");
     auto drop_last = dl ? dl->value.as_bool() : std::optional<bool>(false);
     if (!batch || *batch <= 0 || !drop_last) continue;
-    auto length = dataset_length(model, loader);
+    auto length = semantic::dataset_length(model, loader);
     for (const auto& c : model.calls()) {
       if (c.cell != use.cell || !model.in_loop(c, use.loop) || !model.recurrent_layer_called(c)) continue;
       const auto* state = c.positional(1);
@@ -133,13 +116,19 @@ void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out) {
         }
         if (why.empty()) continue;
         reported.insert(factory->id);
+        engine::ReplayHint hint;
+        hint.layer = replay::layer_index(model, model.recurrent_layer_called(c));
+        hint.loader = loader.id;
+        hint.facts.push_back(engine::Fact::integer("hidden_batch", *fixed, model.span_of(factory->args[1].node, c.cell)));
+        hint.facts.push_back(engine::Fact::text("state_layout", "layers_batch_hidden", factory->span));
         out.report(factory->span,
                    "this state is built for a batch of exactly " + std::to_string(*fixed) + ", but " + why +
                        ": the recurrent call raises `" +
                        (model.recurrent_layer_called(c)->kind == "LSTM" ? "Expected hidden[0] size" : "Expected hidden size") +
                        " ...` on that batch",
                    "Build the state from the batch in the loop (`torch.zeros(num_layers, x.size(0), hidden_size)`), "
-                   "or pass `drop_last=True` to the loader");
+                   "or pass `drop_last=True` to the loader",
+                   std::move(hint));
       }
     }
   }
@@ -158,6 +147,9 @@ void check_hidden_batch_size_mismatch(const engine::Context& ctx, engine::Diagno
     if (!tensor_factory(c.qualified) || c.args.size() < 3) continue;
     if (c.args[0].unpacked || c.args[1].unpacked) continue;
     if (!batch_dimension(model, c.args[0].node, c.cell) || !layers_dimension(model, c.args[1].node, c.cell)) continue;
+    engine::ReplayHint hint;
+    hint.facts.push_back(engine::Fact::text("state_layout", "batch_layers_hidden", c.span));
+    if (auto b = c.args[0].value.as_int()) hint.facts.push_back(engine::Fact::integer("hidden_batch", *b, model.span_of(c.args[0].node, c.cell)));
     out.report(c.span,
                "this initial state is laid out (batch, num_layers, hidden): PyTorch's recurrent layers expect h0/c0 "
                "as (num_layers * num_directions, batch, hidden_size) even with `batch_first=True`, so the call "
@@ -165,7 +157,8 @@ void check_hidden_batch_size_mismatch(const engine::Context& ctx, engine::Diagno
                "and layers",
                "Swap the first two dimensions: `torch." + c.method + "(" +
                    std::string(model.text_of(c.args[1].node, c.cell)) + ", " +
-                   std::string(model.text_of(c.args[0].node, c.cell)) + ", ...)`");
+                   std::string(model.text_of(c.args[0].node, c.cell)) + ", ...)`",
+               std::move(hint));
   }
 }
 

@@ -1,6 +1,7 @@
 // input-size-mismatch: the layer's input_size differs from the stated last axis of its input,
 // followed through names, loop re-bindings and a loader's TensorDataset.
 #include "engine/registry.h"
+#include "replay/spec.h"
 #include "semantic/data_flow.h"
 #include "semantic/shapes.h"
 
@@ -61,13 +62,17 @@ void check_input_size_mismatch(const engine::Context& ctx, engine::Diagnostics& 
     }
     if (!features || *features == *input_size) continue;
     std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
+    engine::ReplayHint hint;
+    hint.layer = replay::layer_index(model, layer);
+    hint.facts.push_back(engine::Fact::integer("data_features", *features, model.span_of(c.args[0].node, c.cell)));
     out.report(model.span_of(c.args[0].node, c.cell),
                "`" + layer_name + "` was built with input_size=" + std::to_string(*input_size) + ", but " + evidence +
                    " has " + std::to_string(*features) + " features in its last axis: the call raises "
                    "`input.size(-1) must be equal to input_size. Expected " + std::to_string(*input_size) + ", got " +
                    std::to_string(*features) + "`",
                "Build the layer with input_size=" + std::to_string(*features) +
-                   " (the number of features per time step), or reshape the input so its last axis holds the features");
+                   " (the number of features per time step), or reshape the input so its last axis holds the features",
+               std::move(hint));
   }
 }
 

@@ -56,6 +56,14 @@ void check_stale_optimizer(const engine::Context& ctx, engine::Diagnostics& out)
         if (created_count <= opt_count) continue;
         reported.insert(opt->call);
         const auto& call = model.calls()[static_cast<size_t>(opt->call)];
+        engine::ReplayHint hint;
+        hint.facts.push_back(engine::Fact::text("optimizer_over", "old_model", call.span,
+                                                "cell " + std::to_string(created->cell) + " re-created `" + net + "` later"));
+        if (created->class_id >= 0) {
+          const auto& layers = model.recurrent_layers();
+          for (size_t i = 0; i < layers.size() && hint.layer < 0; ++i)
+            if (layers[i].cls == created->class_id) hint.layer = static_cast<int>(i);
+        }
         out.report(call.span,
                    "`" + opt->name + "` was built here (" + in(opt_count) + ") from `" + net +
                        ".parameters()`, but cell " + std::to_string(created->cell) + " re-created `" + net +
@@ -63,7 +71,8 @@ void check_stale_optimizer(const engine::Context& ctx, engine::Diagnostics& out)
                        " then stepped `" + opt->name + "` (" + in(*trained_at) + "): the optimizer updates the old " +
                        "model's tensors, so the new `" + net + "` never trains",
                    "Re-run this cell after cell " + std::to_string(created->cell) +
-                       ", or create the model and its optimizer in the same cell");
+                       ", or create the model and its optimizer in the same cell",
+                   std::move(hint));
         break;
       }
     }

@@ -66,11 +66,17 @@ void check_weights_reinit_as_reset(const engine::Context& ctx, engine::Diagnosti
       if (f.enclosing_class >= 0 && state_reset_method(f.name)) where = "inside `" + f.name + "()`";
     }
     if (where.empty()) continue;
+    engine::ReplayHint hint;
+    // In the loop that calls backward() it runs every batch; where a reset method is called is
+    // not followed, so replay assumes the mildest case, once per epoch.
+    if (where == "inside the training loop") hint.facts.push_back(engine::Fact::text("reinit", "per_batch", c.span));
+    else hint.facts.push_back(engine::Fact::text("reinit", "per_epoch", std::nullopt, "assumed: once per epoch"));
     out.report(c.span,
                "`" + c.callee + "(...)` " + where + " re-initialises the recurrent weights: every call throws away "
                "what the model has learned, so the loss never falls below its starting level",
                "To reset the recurrent state, re-create it instead: `h0 = torch.zeros(num_layers * num_directions, "
-               "batch, hidden_size)` (and `c0` for an LSTM); initialise weights once, after building the model");
+               "batch, hidden_size)` (and `c0` for an LSTM); initialise weights once, after building the model",
+               std::move(hint));
   }
 }
 

@@ -1,6 +1,7 @@
 // lstm-lint's command line: check (default), rules, explain.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -11,11 +12,13 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/baseline.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
 #include "notebook/magics.h"
 #include "notebook/notebook.h"
 #include "python/syntax.h"
+#include "replay/client.h"
 #include "report/report.h"
 
 namespace {
@@ -33,6 +36,11 @@ struct CheckOptions {
   bool debug_tree = false;
   std::string stdin_filename = "-";
   unsigned jobs = 0;  // 0: one per core
+  bool replay = false;
+  std::string fail_on;  // "confirmed": exit 1 only for findings replay confirmed
+  replay::Options replay_options;
+  std::string baseline;         // --baseline FILE
+  bool write_baseline = false;  // --write-baseline: record every finding in FILE
 };
 
 bool use_color(const std::string& mode) {
@@ -43,10 +51,20 @@ bool use_color(const std::string& mode) {
   return isatty(STDOUT_FILENO) != 0;
 }
 
-std::string read_stdin() {
-  std::ostringstream s;
-  s << std::cin.rdbuf();
-  return s.str();
+// All of standard input; `error` says why it could not be read (a directory, a closed fd).
+std::string read_stdin(std::string* error = nullptr) {
+  std::string bytes;
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n > 0) {
+      bytes.append(buffer, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && error) *error = std::string("cannot read standard input: ") + std::strerror(errno);
+    return bytes;
+  }
 }
 
 // Prints each code cell's masked source and syntax tree: what rules see.
@@ -79,6 +97,30 @@ int debug_tree(const CheckOptions& opts) {
   return status;
 }
 
+// --write-baseline records the findings; --baseline hides recorded ones and says how many.
+// Returns an exit status when the run ends here, -1 to go on reporting.
+int use_baseline(const CheckOptions& opts, std::vector<engine::FileResult>& results, const engine::Selection& selection,
+                 std::string& summary) {
+  if (opts.baseline.empty()) return -1;
+  try {
+    if (opts.write_baseline) {
+      int n = engine::write_baseline(opts.baseline, results);
+      std::cerr << "Wrote " << n << (n == 1 ? " finding" : " findings") << " to " << opts.baseline << ".\n";
+      return 0;
+    }
+    auto outcome = engine::Baseline::load(opts.baseline).apply(results, selection);
+    summary = std::to_string(outcome.hidden) + (outcome.hidden == 1 ? " finding" : " findings") + " hidden by the baseline";
+    if (outcome.stale > 0)
+      summary += "; " + std::to_string(outcome.stale) + (outcome.stale == 1 ? " baseline entry is" : " baseline entries are") +
+                 " stale (fixed or changed; --write-baseline drops them)";
+    summary += ".";
+    return -1;
+  } catch (const engine::BaselineError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
 int run_check(const CheckOptions& opts) {
   engine::Selection selection{opts.select, opts.ignore};
   auto unknown = selection.unknown_tokens();
@@ -90,24 +132,52 @@ int run_check(const CheckOptions& opts) {
 
   auto paths = engine::collect_notebooks(opts.paths);
   std::string stdin_bytes;
-  if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin();
+  std::string stdin_error;
+  if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin(&stdin_error);
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-  auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename);
+  bool replay = opts.replay || opts.fail_on == "confirmed";
+  auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename, replay);
+  for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
+    if (paths[i] == "-") results[i] = {opts.stdin_filename, {}, stdin_error};
   bool failed = false;
   for (const auto& r : results) {
     if (!r.error) continue;
     std::cerr << "error: " << r.path << ": " << *r.error << "\n";
     failed = true;
   }
+  // A baseline written without an unreadable notebook's findings would hide nothing there later.
+  if (failed && opts.write_baseline) {
+    std::cerr << "error: the baseline was not written because some files could not be linted\n";
+    return 2;
+  }
+  std::string baseline_summary;
+  if (int status = use_baseline(opts, results, selection, baseline_summary); status >= 0) return status;
+  // Replay only what will be reported: after suppressions and the baseline.
+  bool replay_failed = false;
+  if (replay) {
+    replay::Options ro = opts.replay_options;
+    ro.progress = isatty(STDERR_FILENO) != 0;
+    auto run = replay::run(results, ro);
+    if (!run.ok) {
+      std::cerr << "warning: replay did not run: " << run.error << "\n";
+      replay_failed = true;
+    }
+  }
   if (opts.format == "json") {
     report::write_json(std::cout, results);
   } else {
     report::write_text(std::cout, results, {use_color(opts.color), opts.quiet});
+    if (!opts.quiet && !baseline_summary.empty()) std::cout << baseline_summary << "\n";
   }
   if (failed) return 2;
+  if (opts.exit_zero) return 0;
   bool any = false;
-  for (const auto& r : results) any = any || !r.findings.empty();
-  return any && !opts.exit_zero ? 1 : 0;
+  for (const auto& r : results)
+    for (const auto& f : r.findings)
+      any = any || opts.fail_on != "confirmed" || (f.replay && f.replay->verdict == "CONFIRMED");
+  // A gate on confirmed findings cannot pass when nothing could be confirmed.
+  if (opts.fail_on == "confirmed" && replay_failed) return 2;
+  return any ? 1 : 0;
 }
 
 int list_rules(const std::string& format) {
@@ -168,6 +238,16 @@ int main(int argc, char** argv) {
   check->add_option("--stdin-filename", opts.stdin_filename, "The name to report for a notebook read from stdin");
   check->add_option("-j,--jobs", opts.jobs, "Files linted in parallel (default: one per core); output order does not change");
   check->add_flag("--debug-tree", opts.debug_tree, "Print each code cell's masked source and syntax tree");
+  check->add_flag("--replay", opts.replay, "Confirm findings by experiments on a LibTorch reference model (lstm-lint-replay)");
+  check->add_option("--replay-budget", opts.replay_options.budget_seconds, "Seconds allowed per replay experiment")
+      ->check(CLI::Range(0.1, 600.0));
+  check->add_option("--replay-memory", opts.replay_options.memory_mb, "Memory limit of the replay process, in MiB")
+      ->check(CLI::Range(256, 65536));
+  check->add_option("--replay-executable", opts.replay_options.executable, "Path of lstm-lint-replay (default: next to lstm-lint, then PATH)");
+  check->add_option("--fail-on", opts.fail_on, "Exit 1 only for: confirmed (findings replay confirmed; implies --replay)")
+      ->check(CLI::IsMember({"confirmed"}));
+  auto* baseline = check->add_option("--baseline", opts.baseline, "Do not report the findings recorded in this file (docs/suppressions.md)");
+  check->add_flag("--write-baseline", opts.write_baseline, "Record every current finding in the --baseline file, and exit 0")->needs(baseline);
 
   std::string rules_format = "text";
   auto* rules = app.add_subcommand("rules", "List every rule");

@@ -1,8 +1,10 @@
 // A finding: what a rule reports, in the one coordinate system {cell, line, column}.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "notebook/location.h"
 
@@ -12,6 +14,47 @@ enum class Severity { Info, Warning, Error };
 
 const char* severity_name(Severity s);
 bool parse_severity(const std::string& text, Severity& out);
+
+// A value that replay needs, keyed as in the replay spec (docs/replay.md), with the place the
+// notebook states it; no origin means a default or a value derived from others.
+struct Fact {
+  std::string key;   // "hidden_size"
+  std::string json;  // the value as JSON: 64, true, "adam", [32, 20, 1]
+  std::optional<Span> origin;
+  std::string note;  // how a derived value was obtained, e.g. "1000 % 32"
+
+  static Fact integer(std::string key, long long value, std::optional<Span> origin = std::nullopt, std::string note = {});
+  static Fact number(std::string key, double value, std::optional<Span> origin = std::nullopt, std::string note = {});
+  static Fact boolean(std::string key, bool value, std::optional<Span> origin = std::nullopt, std::string note = {});
+  static Fact text(std::string key, const std::string& value, std::optional<Span> origin = std::nullopt, std::string note = {});
+  static Fact integers(std::string key, const std::vector<long long>& values, std::optional<Span> origin = std::nullopt,
+                       std::string note = {});
+};
+
+// What a rule tells replay about its finding: the recurrent layer and loader it concerns, and
+// rule-specific facts. The spec builder adds the rest from the semantic model.
+struct ReplayHint {
+  int layer = -1;   // index into Model::recurrent_layers()
+  int loader = -1;  // call id of the DataLoader
+  std::vector<Fact> facts;
+};
+
+struct Metric {
+  std::string name;
+  double value = 0;
+  std::optional<double> threshold;
+  std::string unit;
+};
+
+// What the replay executable measured for one finding.
+struct ReplayOutcome {
+  std::string verdict;  // CONFIRMED, NOT CONFIRMED, INCONCLUSIVE, NO REPLAY, or NOT RUN (replay failed)
+  std::string summary;
+  std::string error;    // LibTorch's own message, when it is the evidence
+  std::vector<Metric> metrics;
+  std::vector<std::string> scaled;  // "hidden_size 100000 -> 256"
+  double seconds = 0;
+};
 
 struct Finding {
   std::string code;      // LSTM103
@@ -27,6 +70,12 @@ struct Finding {
   // into the raw file (SARIF, GitHub); 0 when unknown (a notebook built in memory).
   int raw_line = 0;
   int raw_end_line = 0;
+  std::uint64_t content_hash = 0;  // what a baseline fingerprint is made of (engine/baseline.h)
+
+  // Replay (--replay only): the rule's hint, the spec built from it, and the outcome.
+  ReplayHint hint;
+  std::vector<Fact> spec;
+  std::optional<ReplayOutcome> replay;
 };
 
 }  // namespace lstmlint::engine

@@ -45,6 +45,7 @@ const std::vector<RuleInfo>& all_rules() {
       r.summary = meta.at("summary").get<std::string>();
       r.family = meta.value("family", "");
       r.replay = meta.value("replay", false);
+      r.after_suppressions = meta.value("after_suppressions", false);
       r.doc = e.doc;
       r.check = e.check;
       r.embedded = &e;
@@ -97,7 +98,7 @@ const notebook::Cell* cell_at(const notebook::Notebook& nb, int cell) {
 }
 }  // namespace
 
-void Diagnostics::report(Span span, std::string message, std::string help) {
+void Diagnostics::report(Span span, std::string message, std::string help, ReplayHint hint) {
   Finding f;
   f.code = ctx_.rule.code;
   f.name = ctx_.rule.name;
@@ -107,6 +108,7 @@ void Diagnostics::report(Span span, std::string message, std::string help) {
   f.filename = ctx_.notebook.path;
   f.span = span;
   f.source_line = std::string(ctx_.model.line_text(span.start.cell, span.start.line));
+  f.hint = std::move(hint);
   if (const notebook::Cell* cell = cell_at(ctx_.notebook, span.start.cell)) {
     f.execution_count = cell->execution_count;
     f.raw_line = notebook::raw_line_of(*cell, span.start.line);

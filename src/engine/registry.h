@@ -13,12 +13,16 @@
 namespace lstmlint::engine {
 
 struct RuleInfo;
+class Suppressions;
 
 // What a check sees: the notebook, its semantic model, and the rule's own metadata.
 struct Context {
   const notebook::Notebook& notebook;
   const semantic::Model& model;
   const RuleInfo& rule;
+  // Set only for rules that run after suppressions were applied (rule.json
+  // "after_suppressions"): which directives suppressed something.
+  const Suppressions* suppressions = nullptr;
 
   // Spans for findings that concern a whole cell or line.
   Span cell_head(int cell) const;            // the first non-blank line of the cell
@@ -28,7 +32,7 @@ struct Context {
 class Diagnostics {
  public:
   Diagnostics(const Context& ctx, std::vector<Finding>& out) : ctx_(ctx), out_(out) {}
-  void report(Span span, std::string message, std::string help);
+  void report(Span span, std::string message, std::string help, ReplayHint hint = {});
 
  private:
   const Context& ctx_;
@@ -54,6 +58,7 @@ struct RuleInfo {
   std::string summary;
   std::string family;
   bool replay = false;  // has a replay experiment
+  bool after_suppressions = false;  // judges the other rules' suppressed findings, so runs last
   std::string_view doc;
   CheckFn check = nullptr;
   const EmbeddedRule* embedded = nullptr;

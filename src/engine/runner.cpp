@@ -7,6 +7,9 @@
 #include <thread>
 #include <tuple>
 
+#include "engine/baseline.h"
+#include "engine/suppression.h"
+#include "replay/spec.h"
 #include "semantic/model.h"
 
 namespace lstmlint::engine {
@@ -51,10 +54,28 @@ FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
   result.path = nb.path;
   auto model = semantic::build_model(nb, parser_);
   for (const RuleInfo* rule : rules_) {
+    if (rule->after_suppressions) continue;
     Context ctx{nb, *model, *rule};
     Diagnostics diagnostics(ctx, result.findings);
     rule->check(ctx, diagnostics);
   }
+  // Suppressions apply after the rules ran, so no rule needs to know about them; rules that
+  // judge the suppressions themselves (unused-suppression) run next, and are suppressible too.
+  Suppressions suppressions(nb, *model, rules_);
+  suppressions.filter(result.findings);
+  std::vector<Finding> late;
+  for (const RuleInfo* rule : rules_) {
+    if (!rule->after_suppressions) continue;
+    Context ctx{nb, *model, *rule, &suppressions};
+    Diagnostics diagnostics(ctx, late);
+    rule->check(ctx, diagnostics);
+  }
+  suppressions.filter(late);
+  result.findings.insert(result.findings.end(), late.begin(), late.end());
+  for (auto& f : result.findings) f.content_hash = content_hash(nb, f);
+  if (replay_specs_)
+    for (auto& f : result.findings)
+      if (const RuleInfo* rule = find_rule(f.code); rule && rule->replay) f.spec = replay::build_spec(f, *model, nb);
   std::stable_sort(result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
     return std::tie(a.span.start, a.code) < std::tie(b.span.start, b.code);
   });
@@ -91,11 +112,12 @@ FileResult Linter::lint_file(const std::string& path) {
 }
 
 std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Selection& selection, unsigned jobs,
-                                 const std::string& stdin_bytes, const std::string& stdin_name) {
+                                 const std::string& stdin_bytes, const std::string& stdin_name, bool replay_specs) {
   std::vector<FileResult> results(paths.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     Linter linter(selection);
+    linter.build_replay_specs(replay_specs);
     for (size_t i = next++; i < paths.size(); i = next++)
       results[i] = paths[i] == "-" ? linter.lint_bytes(stdin_bytes, stdin_name) : linter.lint_file(paths[i]);
   };

@@ -463,7 +463,9 @@ class FilteringDomBuilder {
     }
     if (name_at(0) == "[]" && name_at(1) == "cells" && key == "attachments") return false;
     if (stack_.back().role == Role::Cell && key == kRawLinesKey) return false;
-    if (stack_.size() == 2 && name_at(0) == "metadata" && key == "widgets") return false;
+    // Notebook metadata: only what the loader reads; widget state and other tools' data can be large.
+    if (stack_.size() == 2 && name_at(0) == "metadata")
+      return key == "kernelspec" || key == "language_info" || key == "lstm-lint";
     return true;
   }
 
@@ -652,6 +654,33 @@ std::string notebook_language(const json& doc) {
   return "python";
 }
 
+// metadata["lstm-lint"]["ignore"]: rule codes or names suppressed in the whole notebook. A
+// malformed value is kept as a problem for the unused-suppression rule, not a load error, so
+// a typo in the settings never stops the notebook from being linted.
+void read_settings(const json& doc, Notebook& nb) {
+  auto meta = doc.find("metadata");
+  if (meta == doc.end() || !meta->is_object()) return;
+  auto settings = meta->find("lstm-lint");
+  if (settings == meta->end()) return;
+  const char* expected = "is malformed: write `\"lstm-lint\": {\"ignore\": [\"LSTM107\", \"rnn-without-grad-clipping\"]}`";
+  if (!settings->is_object()) {
+    nb.settings_problem = expected;
+    return;
+  }
+  auto ignore = settings->find("ignore");
+  if (ignore == settings->end()) return;
+  if (!ignore->is_array()) {
+    nb.settings_problem = expected;
+    return;
+  }
+  for (const auto& item : *ignore) {
+    if (!item.is_string()) {
+      nb.settings_problem = expected;
+      continue;
+    }
+    nb.ignore.push_back(item.get<std::string>());
+  }
+}
 
 }  // namespace
 
@@ -738,6 +767,7 @@ Notebook notebook_from_json(json& doc, std::string path, const RawLineTable& raw
   if (nb.nbformat != 3 && nb.nbformat != 4)
     fail("unsupported nbformat " + std::to_string(nb.nbformat) + " (lstm-lint reads nbformat 3 and 4)");
   nb.language = notebook_language(doc);
+  read_settings(doc, nb);
 
   int index = 0;
   if (nb.nbformat == 4) {

@@ -55,6 +55,9 @@ struct Notebook {
   int nbformat_minor = 0;
   std::string language;  // "python" unless the metadata says otherwise
   std::vector<Cell> cells;
+  // lstm-lint's own settings from the notebook metadata, {"lstm-lint": {"ignore": [...]}}.
+  std::vector<std::string> ignore;  // rule codes or names suppressed in the whole notebook
+  std::string settings_problem;     // why the settings are malformed; empty when they are fine
 };
 
 // A notebook that cannot be read: the message names the problem (the caller adds the file).

@@ -20,6 +20,7 @@ void write_json(std::ostream& out, const std::vector<engine::FileResult>& result
       j["execution_count"] = f.execution_count ? nlohmann::ordered_json(*f.execution_count) : nlohmann::ordered_json(nullptr);
       j["location"] = {{"row", f.span.start.line}, {"column", f.span.start.column}};
       j["end_location"] = {{"row", f.span.end.line}, {"column", f.span.end.column}};
+      if (f.replay) j["replay"] = replay_json(f);
       all.push_back(std::move(j));
     }
   }

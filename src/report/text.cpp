@@ -88,10 +88,9 @@ void write_text(std::ostream& out, const std::vector<engine::FileResult>& result
       out << p.bold() << f.filename << ":cell " << f.span.start.cell << ":" << f.span.start.line << ":"
           << f.span.start.column << ":" << p.reset() << " " << p.severity(f.severity) << f.code << p.reset() << " ["
           << f.name << "] " << f.message << "\n";
-      if (!options.quiet) {
-        write_frame(out, f, p);
-        out << "\n";
-      }
+      if (!options.quiet) write_frame(out, f, p);
+      write_replay_text(out, f, options.color, options.quiet);
+      if (!options.quiet) out << "\n";
     }
   }
   if (!options.quiet) out << summary_line(results) << "\n";

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <set>
 
+#include "semantic/shapes.h"
+
 namespace lstmlint::semantic {
 namespace {
 
@@ -245,6 +247,23 @@ TSNode split_after(const Model& model, const std::vector<std::string>& names, in
     }
   }
   return TSNode{};
+}
+
+std::optional<long long> dataset_length(const Model& model, const Call& loader) {
+  const auto* dataset = loader.argument(0, "dataset");
+  if (!dataset || dataset->unpacked) return std::nullopt;
+  TSNode d = dataset->node;
+  int cell = loader.cell;
+  if (python::is(d, "identifier")) {
+    const auto* b = model.reaching_binding(std::string(model.text_of(d, cell)), cell, ts_node_start_byte(d));
+    if (!b || b->conditional || python::null(b->value)) return std::nullopt;
+    d = b->value;
+    cell = b->cell;
+  }
+  const auto* c = model.call_for(d, cell);
+  if (c && c->qualified.find("TensorDataset") != std::string::npos && !c->args.empty())
+    return first_dim_of(model, c->args[0].node, cell, 0);
+  return first_dim_of(model, d, cell, 0);
 }
 
 }  // namespace lstmlint::semantic

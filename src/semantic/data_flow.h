@@ -1,6 +1,7 @@
 // Which loader feeds which loop: `for xb, yb in loader` / `for i, (xb, yb) in enumerate(loader)`.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct LoaderLoop {
 };
 
 std::vector<LoaderLoop> loader_loops(const Model& model);
+
+// The number of items a DataLoader's dataset holds, when stated: the first axis of its
+// tensor, or of the first tensor of a TensorDataset.
+std::optional<long long> dataset_length(const Model& model, const Call& loader);
 
 // Whether a name is re-bound inside a loop before `byte` (`xb = xb.view(...)`); `value` gets the
 // latest such value, null when it is not a single expression (`xb, yb = batch`).

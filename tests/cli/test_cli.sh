@@ -78,6 +78,10 @@ check "a directory named .ipynb is an error" grep -q "dir.ipynb: is a directory"
 "$BIN" - --stdin-filename piped.ipynb < "$T/ooo.ipynb" > "$T/out"; rc=$?
 check "stdin" test $rc -eq 1
 check "stdin filename" grep -q "^piped.ipynb:cell 2" "$T/out"
+"$BIN" - "$T/ooo.ipynb" < "$T" > "$T/out" 2> "$T/err"; rc=$?
+check "stdin that is a directory: exit 2" test $rc -eq 2
+check "stdin that is a directory: named, not called empty" grep -q "^error: -: cannot read standard input: Is a directory" "$T/err"
+check "stdin that is a directory: the other file is still linted" grep -q "ooo.ipynb:cell 2" "$T/out"
 
 mkdir -p "$T/tree/sub" "$T/tree/.ipynb_checkpoints"
 cp "$T/ooo.ipynb" "$T/tree/sub/a.ipynb"; cp "$T/ooo.ipynb" "$T/tree/.ipynb_checkpoints/a-checkpoint.ipynb"
