@@ -152,6 +152,10 @@ int run_check(const CheckOptions& opts) {
     std::cerr << "error: unknown rule selector `" << unknown.front() << "` (see `lstm-lint rules`)\n";
     return 2;
   }
+  if (opts.statistics && opts.format != "text" && opts.format != "json") {
+    std::cerr << "error: --statistics prints text or json, not " << opts.format << "\n";
+    return 2;
+  }
   if (opts.debug_tree) return debug_tree(opts);
 
   auto paths = engine::collect_notebooks(opts.paths);
@@ -160,10 +164,6 @@ int run_check(const CheckOptions& opts) {
   if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin(&stdin_error);
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
   engine::FailOn fail_on = *engine::parse_fail_on(opts.fail_on);  // validated by the parser
-  if (opts.statistics && opts.format != "text" && opts.format != "json") {
-    std::cerr << "error: --statistics prints text or json, not " << opts.format << "\n";
-    return 2;
-  }
   bool replay = opts.replay || fail_on.needs_replay();
   auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename, replay);
   for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
