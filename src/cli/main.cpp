@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/baseline.h"
+#include "engine/fail_on.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
 #include "notebook/magics.h"
@@ -37,15 +38,17 @@ struct CheckOptions {
   std::string stdin_filename = "-";
   unsigned jobs = 0;  // 0: one per core
   bool replay = false;
-  std::string fail_on;  // "confirmed": exit 1 only for findings replay confirmed
+  std::string fail_on = "info";  // engine/fail_on.h: a severity, or "confirmed"
+  std::string output_file;       // the report goes there, atomically; stdout stays empty
+  bool statistics = false;
   replay::Options replay_options;
   std::string baseline;         // --baseline FILE
   bool write_baseline = false;  // --write-baseline: record every finding in FILE
 };
 
-bool use_color(const std::string& mode) {
+bool use_color(const std::string& mode, bool to_file) {
   if (mode == "always") return true;
-  if (mode == "never") return false;
+  if (mode == "never" || to_file) return false;
   const char* no_color = std::getenv("NO_COLOR");
   if (no_color && *no_color) return false;
   return isatty(STDOUT_FILENO) != 0;
@@ -121,11 +124,36 @@ int use_baseline(const CheckOptions& opts, std::vector<engine::FileResult>& resu
   }
 }
 
+// Writes the report to stdout, or atomically to --output-file. False when that file cannot be written.
+bool write_report(const CheckOptions& opts, const std::vector<engine::FileResult>& results, const std::string& baseline_summary) {
+  std::ostringstream out;
+  report::TextOptions text{use_color(opts.color, !opts.output_file.empty()), opts.quiet};
+  auto format = *report::parse_format(opts.format);  // validated by the parser
+  if (opts.statistics && format == report::Format::Json) report::write_statistics_json(out, results);
+  else if (opts.statistics) report::write_statistics(out, results, text);
+  else report::write(out, format, results, text);
+  // The baseline's count is prose: it goes where a summary line goes, never into machine formats.
+  bool prose = format == report::Format::Text || (!opts.statistics && format == report::Format::Concise);
+  if (prose && !opts.quiet && !baseline_summary.empty()) out << baseline_summary << "\n";
+  if (opts.output_file.empty()) {
+    std::cout << out.str() << std::flush;
+    return true;
+  }
+  std::string error = report::write_file_atomically(opts.output_file, out.str());
+  if (error.empty()) return true;
+  std::cerr << "error: " << error << "\n";
+  return false;
+}
+
 int run_check(const CheckOptions& opts) {
   engine::Selection selection{opts.select, opts.ignore};
   auto unknown = selection.unknown_tokens();
   if (!unknown.empty()) {
     std::cerr << "error: unknown rule selector `" << unknown.front() << "` (see `lstm-lint rules`)\n";
+    return 2;
+  }
+  if (opts.statistics && opts.format != "text" && opts.format != "json") {
+    std::cerr << "error: --statistics prints text or json, not " << opts.format << "\n";
     return 2;
   }
   if (opts.debug_tree) return debug_tree(opts);
@@ -135,7 +163,8 @@ int run_check(const CheckOptions& opts) {
   std::string stdin_error;
   if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin(&stdin_error);
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-  bool replay = opts.replay || opts.fail_on == "confirmed";
+  engine::FailOn fail_on = *engine::parse_fail_on(opts.fail_on);  // validated by the parser
+  bool replay = opts.replay || fail_on.needs_replay();
   auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename, replay);
   for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
     if (paths[i] == "-") results[i] = {opts.stdin_filename, {}, stdin_error};
@@ -163,20 +192,14 @@ int run_check(const CheckOptions& opts) {
       replay_failed = true;
     }
   }
-  if (opts.format == "json") {
-    report::write_json(std::cout, results);
-  } else {
-    report::write_text(std::cout, results, {use_color(opts.color), opts.quiet});
-    if (!opts.quiet && !baseline_summary.empty()) std::cout << baseline_summary << "\n";
-  }
+  if (!write_report(opts, results, baseline_summary)) return 2;
   if (failed) return 2;
   if (opts.exit_zero) return 0;
   bool any = false;
   for (const auto& r : results)
-    for (const auto& f : r.findings)
-      any = any || opts.fail_on != "confirmed" || (f.replay && f.replay->verdict == "CONFIRMED");
+    for (const auto& f : r.findings) any = any || fail_on.fails(f);
   // A gate on confirmed findings cannot pass when nothing could be confirmed.
-  if (opts.fail_on == "confirmed" && replay_failed) return 2;
+  if (fail_on.needs_replay() && replay_failed) return 2;
   return any ? 1 : 0;
 }
 
@@ -229,7 +252,11 @@ int main(int argc, char** argv) {
   CheckOptions opts;
   auto* check = app.add_subcommand("check", "Lint notebooks (the default command)");
   check->add_option("paths", opts.paths, "Notebooks or directories (searched for *.ipynb); - reads stdin")->default_val(std::vector<std::string>{"."});
-  check->add_option("--format", opts.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  std::vector<std::string> format_names;
+  for (const auto& f : report::formats()) format_names.push_back(f.first);
+  check->add_option("--format", opts.format, "Output format (docs/output-formats.md)")->check(CLI::IsMember(format_names));
+  check->add_option("-o,--output-file", opts.output_file, "Write the report to this file (replaced atomically) instead of stdout");
+  check->add_flag("--statistics", opts.statistics, "Count findings per rule instead of listing them (text or json)");
   check->add_option("--select", opts.select, "Rules to enable: codes, names or code prefixes (comma-separated)")->delimiter(',')->allow_extra_args(false);
   check->add_option("--ignore", opts.ignore, "Rules to disable: codes, names or code prefixes (comma-separated)")->delimiter(',')->allow_extra_args(false);
   check->add_flag("--exit-zero", opts.exit_zero, "Exit 0 even when findings are reported");
@@ -244,8 +271,10 @@ int main(int argc, char** argv) {
   check->add_option("--replay-memory", opts.replay_options.memory_mb, "Memory limit of the replay process, in MiB")
       ->check(CLI::Range(256, 65536));
   check->add_option("--replay-executable", opts.replay_options.executable, "Path of lstm-lint-replay (default: next to lstm-lint, then PATH)");
-  check->add_option("--fail-on", opts.fail_on, "Exit 1 only for: confirmed (findings replay confirmed; implies --replay)")
-      ->check(CLI::IsMember({"confirmed"}));
+  check->add_option("--fail-on", opts.fail_on,
+                    "Exit 1 only for findings of this severity or above (error, warning, info: the default), or "
+                    "confirmed (findings replay confirmed; implies --replay)")
+      ->check(CLI::IsMember(engine::fail_on_names()));
   auto* baseline = check->add_option("--baseline", opts.baseline, "Do not report the findings recorded in this file (docs/suppressions.md)");
   check->add_flag("--write-baseline", opts.write_baseline, "Record every current finding in the --baseline file, and exit 0")->needs(baseline);
 

@@ -66,6 +66,10 @@ struct Finding {
   Span span;
   std::optional<long long> execution_count;  // of the cell, as saved
   std::string source_line;  // the cell's line at span.start, for code frames
+  // The .ipynb file's own lines holding span.start and span.end, for reporters that point
+  // into the raw file (SARIF, GitHub); 0 when unknown (a notebook built in memory).
+  int raw_line = 0;
+  int raw_end_line = 0;
   std::uint64_t content_hash = 0;  // what a baseline fingerprint is made of (engine/baseline.h)
 
   // Replay (--replay only): the rule's hint, the spec built from it, and the outcome.

@@ -91,6 +91,13 @@ Span Context::cell_head(int cell) const {
   return line_span(cell, 1);
 }
 
+namespace {
+const notebook::Cell* cell_at(const notebook::Notebook& nb, int cell) {
+  if (cell < 1 || static_cast<size_t>(cell) > nb.cells.size()) return nullptr;
+  return &nb.cells[static_cast<size_t>(cell - 1)];
+}
+}  // namespace
+
 void Diagnostics::report(Span span, std::string message, std::string help, ReplayHint hint) {
   Finding f;
   f.code = ctx_.rule.code;
@@ -102,8 +109,11 @@ void Diagnostics::report(Span span, std::string message, std::string help, Repla
   f.span = span;
   f.source_line = std::string(ctx_.model.line_text(span.start.cell, span.start.line));
   f.hint = std::move(hint);
-  if (span.start.cell >= 1 && static_cast<size_t>(span.start.cell) <= ctx_.notebook.cells.size())
-    f.execution_count = ctx_.notebook.cells[static_cast<size_t>(span.start.cell - 1)].execution_count;
+  if (const notebook::Cell* cell = cell_at(ctx_.notebook, span.start.cell)) {
+    f.execution_count = cell->execution_count;
+    f.raw_line = notebook::raw_line_of(*cell, span.start.line);
+  }
+  if (const notebook::Cell* cell = cell_at(ctx_.notebook, span.end.cell)) f.raw_end_line = notebook::raw_line_of(*cell, span.end.line);
   out_.push_back(std::move(f));
 }
 

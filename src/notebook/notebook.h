@@ -22,6 +22,11 @@ struct Output {
   std::vector<std::string> traceback;  // ANSI colour codes stripped
 };
 
+struct RawPiece {
+  size_t offset = 0;  // in Cell::source
+  int line = 0;       // in the .ipynb file
+};
+
 struct Cell {
   int index = 0;  // 1-based among all cells
   CellKind kind = CellKind::Code;
@@ -29,7 +34,20 @@ struct Cell {
   std::string source;
   std::optional<long long> execution_count;
   std::vector<Output> outputs;
+  // Where the cell sits in the .ipynb file itself, for reporters that point into the raw file
+  // (SARIF, GitHub annotations): for code cells, each source string's raw line (1-based) and
+  // the byte offset in `source` where it starts (a list-form source has one string per element,
+  // usually one per line; a plain string is one piece); for every cell, the raw line where its
+  // object starts. Empty / 0 for notebooks built in memory.
+  std::vector<RawPiece> raw_pieces;
+  int raw_line = 0;
 };
+
+// The raw .ipynb line holding a cell's source line (1-based); lines past the end map to the
+// last one, and a cell without a mapping to where it starts (0 when that is unknown too).
+int raw_line_of(const Cell& cell, int line);
+// raw_line_of for every line of the cell (empty without a mapping).
+std::vector<int> raw_lines_of(const Cell& cell);
 
 struct Notebook {
   std::string path;

@@ -56,7 +56,7 @@ double seconds_since_process_start() {
 }
 
 const char* kUsage =
-    "usage: lstm-lint-replay [--memory-mb N] < experiments.json\n"
+    "usage: lstm-lint-replay [--memory-mb N] [--progress] < experiments.json\n"
     "Runs the replay experiments of lstm-lint on LibTorch reference models and prints their verdicts\n"
     "as JSON (see README.md, \"Replay engine\"). --memory-mb caps the process's address space, LibTorch's\n"
     "own mappings included (default 2048).\n";
@@ -168,6 +168,7 @@ Json run_experiment(const Json& entry, double budget_seconds) {
 
 int main(int argc, char** argv) {
   long memory_mb = kDefaultMemoryMb;
+  bool progress = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
@@ -180,6 +181,7 @@ int main(int argc, char** argv) {
     }
     if (a == "--memory-mb" && i + 1 < argc) memory_mb = parse_memory_mb(argv[++i]);
     else if (a.rfind("--memory-mb=", 0) == 0) memory_mb = parse_memory_mb(argv[i] + 12);
+    else if (a == "--progress") progress = true;
     else fail_usage("unknown argument '" + a + "'\n" + kUsage);
   }
 
@@ -223,7 +225,15 @@ int main(int argc, char** argv) {
 
   try {
     Json results = Json::array();
-    for (const auto& entry : doc["experiments"]) results.push_back(run_experiment(entry, budget));
+    const size_t total = doc["experiments"].size();
+    for (const auto& entry : doc["experiments"]) {
+      // One stderr line per experiment; lstm-lint shows them on a terminal.
+      if (progress && total > 1)
+        std::cerr << "progress:replay " << results.size() + 1 << "/" << total << " "
+                  << (entry.is_object() && entry.contains("rule") && entry["rule"].is_string() ? entry["rule"].get<std::string>() : "?")
+                  << std::endl;
+      results.push_back(run_experiment(entry, budget));
+    }
     Json out = {{"version", kProtocolVersion}, {"torch", TORCH_VERSION}, {"load_seconds", load_seconds},
                 {"results", results}};
     std::cout << out.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";

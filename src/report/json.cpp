@@ -5,25 +5,26 @@
 
 namespace lstmlint::report {
 
+nlohmann::ordered_json finding_json(const engine::Finding& f) {
+  nlohmann::ordered_json j;
+  j["code"] = f.code;
+  j["name"] = f.name;
+  j["severity"] = engine::severity_name(f.severity);
+  j["message"] = f.message;
+  j["help"] = f.help;
+  j["filename"] = f.filename;
+  j["cell"] = f.span.start.cell;
+  j["execution_count"] = f.execution_count ? nlohmann::ordered_json(*f.execution_count) : nlohmann::ordered_json(nullptr);
+  j["location"] = {{"row", f.span.start.line}, {"column", f.span.start.column}};
+  j["end_location"] = {{"row", f.span.end.line}, {"column", f.span.end.column}};
+  if (f.replay) j["replay"] = replay_json(f);
+  return j;
+}
+
 void write_json(std::ostream& out, const std::vector<engine::FileResult>& results) {
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
-  for (const auto& r : results) {
-    for (const auto& f : r.findings) {
-      nlohmann::ordered_json j;
-      j["code"] = f.code;
-      j["name"] = f.name;
-      j["severity"] = engine::severity_name(f.severity);
-      j["message"] = f.message;
-      j["help"] = f.help;
-      j["filename"] = f.filename;
-      j["cell"] = f.span.start.cell;
-      j["execution_count"] = f.execution_count ? nlohmann::ordered_json(*f.execution_count) : nlohmann::ordered_json(nullptr);
-      j["location"] = {{"row", f.span.start.line}, {"column", f.span.start.column}};
-      j["end_location"] = {{"row", f.span.end.line}, {"column", f.span.end.column}};
-      if (f.replay) j["replay"] = replay_json(f);
-      all.push_back(std::move(j));
-    }
-  }
+  for (const auto& r : results)
+    for (const auto& f : r.findings) all.push_back(finding_json(f));
   // Invalid UTF-8 from a notebook is replaced rather than aborting the report.
   out << all.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }

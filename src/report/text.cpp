@@ -81,13 +81,19 @@ std::string summary_line(const std::vector<engine::FileResult>& results) {
   return s.str();
 }
 
+std::string finding_line(const engine::Finding& f, bool color) {
+  Palette p{color};
+  std::ostringstream s;
+  s << p.bold() << f.filename << ":cell " << f.span.start.cell << ":" << f.span.start.line << ":" << f.span.start.column
+    << ":" << p.reset() << " " << p.severity(f.severity) << f.code << p.reset() << " [" << f.name << "] " << f.message;
+  return s.str();
+}
+
 void write_text(std::ostream& out, const std::vector<engine::FileResult>& results, const TextOptions& options) {
   Palette p{options.color};
   for (const auto& r : results) {
     for (const auto& f : r.findings) {
-      out << p.bold() << f.filename << ":cell " << f.span.start.cell << ":" << f.span.start.line << ":"
-          << f.span.start.column << ":" << p.reset() << " " << p.severity(f.severity) << f.code << p.reset() << " ["
-          << f.name << "] " << f.message << "\n";
+      out << finding_line(f, options.color) << "\n";
       if (!options.quiet) write_frame(out, f, p);
       write_replay_text(out, f, options.color, options.quiet);
       if (!options.quiet) out << "\n";
