@@ -75,3 +75,5 @@ target_compile_options(lstm-lint-replay PRIVATE ${TORCH_CXX_FLAGS})
 target_precompile_headers(lstm-lint-replay PRIVATE <torch/torch.h> <nlohmann/json.hpp>)
 target_compile_definitions(lstm-lint-replay PRIVATE LSTM_LINT_VERSION="${PROJECT_VERSION}")
 set(LSTM_LINT_REPLAY_BUILT ON)
+# Installed next to lstm-lint, where `--replay` looks for it first.
+install(TARGETS lstm-lint-replay RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
