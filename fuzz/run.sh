@@ -15,6 +15,10 @@
 #   LSTM_LINT_CORPUS           shared corpus (default: <repo>/../shared/corpus; optional)
 #   LSTM_LINT_FUZZ_KEEP_GOING  1: libFuzzer fork mode, keep fuzzing after a failure
 #   LSTM_LINT_FUZZ_MINIMIZE    seconds to minimise a new crash input (default 60; 0: off)
+#   LSTM_LINT_FUZZ_TIMEOUT     seconds one input may take before it counts as a hang (default 10;
+#                              raise it on a loaded machine, where wall time is not CPU time)
+#   LSTM_LINT_FUZZ_CPU_SECONDS stop a target once it has used this much CPU time (user + system,
+#                              fork-mode jobs included), whatever SECONDS says; 0: off (default)
 set -euo pipefail
 
 all_targets=(fuzz_notebook_loader fuzz_magic_masking fuzz_static_analysis)
@@ -42,6 +46,9 @@ work=${LSTM_LINT_FUZZ_WORK:-/tmp/lstm-lint-fuzz}
 shared=${LSTM_LINT_CORPUS:-$root/../shared/corpus}
 keep_going=${LSTM_LINT_FUZZ_KEEP_GOING:-0}
 minimize=${LSTM_LINT_FUZZ_MINIMIZE:-60}
+timeout=${LSTM_LINT_FUZZ_TIMEOUT:-10}
+cpu_limit=${LSTM_LINT_FUZZ_CPU_SECONDS:-0}
+[[ "$timeout" =~ ^[0-9]+$ && "$cpu_limit" =~ ^[0-9]+$ ]] || usage
 mkdir -p "$work"
 
 max_len() {
@@ -90,7 +97,7 @@ fi
 # compiled recoverable (no -fno-sanitize-recover), or libFuzzer never sees it.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1"
-common=(-rss_limit_mb=2048 -timeout=10)
+common=(-rss_limit_mb=2048 -timeout="$timeout")
 
 # ---- seeds -------------------------------------------------------------------------------
 notebooks=()
@@ -117,6 +124,32 @@ for t in "${targets[@]}"; do
   echo "== $t: $(ls "$work/$t/seeds" | wc -l) seeds, $(ls "$work/$t/corpus" | wc -l) corpus inputs in $work/$t"
 done
 rm -rf "$tmp_seeds"
+
+# ---- CPU time ----------------------------------------------------------------------------
+# CPU seconds (user + system) of a process and all its descendants, live and reaped, from
+# /proc (fork mode runs each job as a grandchild, under sh).
+tree_ticks() {
+  local ticks=0 f c
+  f=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  f=${f##*) }  # the fields after the command name, which may hold spaces
+  read -r -a v <<<"$f"
+  ticks=$((v[11] + v[12] + v[13] + v[14]))  # utime stime cutime cstime
+  for c in $(pgrep -P "$1" 2>/dev/null); do ticks=$((ticks + $(tree_ticks "$c"))); done
+  echo "$ticks"
+}
+tree_cpu() { echo $(( $(tree_ticks "$1") / $(getconf CLK_TCK) )); }
+descendants() {
+  local c
+  for c in $(pgrep -P "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done
+}
+# CPU seconds used by this shell's finished children so far: bash's `times` (second line),
+# written to a file because a command substitution would run it in a fresh subshell.
+children_cpu() {
+  times >"$work/.times"
+  tail -1 "$work/.times" | awk '{ s = 0
+    for (i = 1; i <= NF; i++) { split($i, b, "m"); sub("s", "", b[2]); s += b[1] * 60 + b[2] }
+    printf "%d\n", s }'
+}
 
 # ---- failure signatures ------------------------------------------------------------------
 # One line naming a failure, to tell a new bug from one already saved: the sanitizer's
@@ -169,13 +202,40 @@ for t in "${targets[@]}"; do
   opts=("${common[@]}" -max_len="$(max_len "$t")" -max_total_time="$seconds" -print_final_stats=1
         -dict="$(dict "$t")" -artifact_prefix="$w/artifacts/")
   [ "$keep_going" = 1 ] && opts+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
-  echo "== $t: fuzzing for ${seconds}s (log: $w/fuzz.log)"
+  if [ "$cpu_limit" -gt 0 ]; then
+    echo "== $t: fuzzing until ${cpu_limit} CPU seconds or ${seconds}s (log: $w/fuzz.log)"
+  else
+    echo "== $t: fuzzing for ${seconds}s (log: $w/fuzz.log)"
+  fi
+  children_cpu >"$work/.cpu_before"
+  wall_before=$SECONDS
   set +e
-  "$bin" "${opts[@]}" "$w/corpus" "$w/seeds" >"$w/fuzz.log" 2>&1
+  "$bin" "${opts[@]}" "$w/corpus" "$w/seeds" >"$w/fuzz.log" 2>&1 &
+  fuzz_pid=$!
+  interrupted=0
+  if [ "$cpu_limit" -gt 0 ]; then
+    while kill -0 "$fuzz_pid" 2>/dev/null; do
+      sleep 5
+      if [ "$(tree_cpu "$fuzz_pid")" -ge "$cpu_limit" ]; then
+        interrupted=1
+        # SIGINT: a background job of a script ignores it, and fork mode does not pass it on.
+        kill -TERM $(descendants "$fuzz_pid") "$fuzz_pid" 2>/dev/null
+        break
+      fi
+    done
+  fi
+  wait "$fuzz_pid"
   rc=$?
   set -e
+  # libFuzzer exits 72 when interrupted; that is the CPU limit doing its job.
+  if [ $interrupted = 1 ] && [ $rc -eq 72 ]; then rc=0; fi
+  children_cpu >"$work/.cpu_after"
+  cpu_used=$(( $(cat "$work/.cpu_after") - $(cat "$work/.cpu_before") ))
+  wall_used=$(( SECONDS - wall_before ))
 
-  execs=$(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$w/fuzz.log" | grep -o '[0-9]*$' || true)
+  # Fork mode's jobs print their own final stats; its own "#N:" lines count them all.
+  execs=
+  [ "$keep_going" = 1 ] || execs=$(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$w/fuzz.log" | grep -o '[0-9]*$' || true)
   [ -n "$execs" ] || execs=$(grep -o '^#[0-9]*' "$w/fuzz.log" | tail -1 | tr -d '#')
   covft=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$w/fuzz.log" | tail -1 || true)
 
@@ -218,8 +278,8 @@ for t in "${targets[@]}"; do
     tail -20 "$w/fuzz.log" >&2
     status=1
   fi
-  summary+=("$(printf '%-22s execs %-10s %-24s corpus %-6s new failures %d, failing regressions %d' \
-    "$t" "${execs:-?}" "${covft:-cov: ? ft: ?}" "$(ls "$w/corpus" | wc -l)" "$saved" "$replay_failed")")
+  summary+=("$(printf '%-22s cpu %6ss wall %6ss execs %-10s %-24s corpus %-6s new failures %d, failing regressions %d' \
+    "$t" "$cpu_used" "$wall_used" "${execs:-?}" "${covft:-cov: ? ft: ?}" "$(ls "$w/corpus" | wc -l)" "$saved" "$replay_failed")")
 done
 
 echo
