@@ -17,6 +17,10 @@ state the quantity the rule's replay experiment measures, with the same kind of 
   view-swaps-axes          input) laid out as the layer expects: any element misplaced
   shuffled-timesteps       neighbouring steps in the layer's sequences that are neighbours in
                            the loader's dataset: adjacency below 0.5
+  training-resumed-on-     the saved (last) run of a training cell started from parameters
+  stale-model,             that earlier runs had already moved (replay: the saved first loss
+  out-of-order-execution   far below fresh models', i.e. training resumed); replay never says
+                           NOT CONFIRMED here, so only CONFIRMED is checked
 
 The probes run silently (no execution count, no output, the random streams forked), so the
 executed notebook is the one generate.py writes, and `lstm-lint --replay` lints it. Then:
@@ -24,9 +28,12 @@ CONFIRMED must come with the bug measured, NOT CONFIRMED without it; INCONCLUSIV
 fixtures the probe could not measure are counted and shown, not failed. Silent fixtures must
 give no finding and no bug.
 
-Not covered: training-resumed-on-stale-model and out-of-order-execution (their replay compares
-a saved loss with a recomputed one, not a property of the live state), and the Keras rules
-(Debian 12 packages neither TensorFlow nor Keras).
+The probe measures per fixture (every finding of the fixture is compared with it). Silent
+fixtures the rule leaves alone on purpose although the real run shows the bug are listed in
+KNOWN_MISSES with the reason; they are shown and counted, not failed.
+
+Not covered: the Keras rules (keras-stateful-no-reset, keras-stateful-shuffle): Debian 12
+packages neither TensorFlow nor Keras.
 
 Usage: ground_truth_measured.py LSTM_LINT LSTM_LINT_REPLAY SOURCE_DIR [RULE ...]   (exit 77: skipped)
 """
@@ -47,9 +54,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ground_truth  # noqa: E402  (load_generate, skip)
 
 RULES = ["stale-optimizer", "state-never-reset", "weights-reinit-as-reset", "batch-first-mismatch",
-         "view-swaps-axes", "shuffled-timesteps"]
+         "view-swaps-axes", "shuffled-timesteps", "training-resumed-on-stale-model", "out-of-order-execution"]
 PROBES = Path(__file__).resolve().parent / "gt_probes.py"
 WORKERS = 2
+
+# Silent fixtures whose real run does show the bug, because the saved notebook cannot tell it
+# apart from a harmless history: the rule stays silent on purpose (precision first). Shown and
+# counted, not failed; one that stops disagreeing fails, so the list stays true.
+KNOWN_MISSES = {
+    "training-resumed-on-stale-model/silent_eval_after_reruns":
+        "the training cell ran 3 times (order 1 2 3 4 4 4 5), but the evaluation cell's later count could "
+        "account for the missing ones (check.cpp: a missing count is explained by any cell with a higher one)",
+}
 
 _job = threading.local()  # the probe settings of the fixture this thread is building
 
@@ -78,7 +94,7 @@ def probed_client(base):
                 self._probe(f"__gt_probe.finish({str(_job.result)!r})")
 
         def execute_cell(self, cell, cell_index, *args, **kwargs):
-            self._probe("__gt_probe.before_cell()")
+            self._probe(f"__gt_probe.before_cell({cell_index})")
             executed = super().execute_cell(cell, cell_index, *args, **kwargs)
             self._probe("__gt_probe.after_cell()")
             return executed
@@ -144,7 +160,7 @@ def main():
     cases = [(rule, src) for rule in rules for src in sorted((source_dir / "fixtures" / rule).glob("*.py"))]
     started = time.monotonic()
     rows, failures = [], []
-    counts = {"agree": 0, "inconclusive": 0, "not measured": 0, "not runnable": 0}
+    counts = {"agree": 0, "inconclusive": 0, "not measured": 0, "not runnable": 0, "known miss": 0}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -167,6 +183,12 @@ def main():
             if src.stem.startswith("silent_"):
                 verdicts = [f["replay"]["verdict"] for f in found] or ["(no finding)"]
                 agree = not found and bug is False
+                if name in KNOWN_MISSES:
+                    if found or bug is not True:
+                        failures.append(f"{name}: listed in KNOWN_MISSES but the real run or the finding changed")
+                    counts["known miss"] += 1
+                    rows.append((name, verdicts[0], shown(bug), "known", f"{detail} | miss: {KNOWN_MISSES[name]}"))
+                    continue
                 if bug is None and not found:
                     counts["not measured"] += 1
                     rows.append((name, verdicts[0], shown(bug), "n/a", detail))
@@ -202,7 +224,7 @@ def main():
         print(f"FAIL: {f}")
     print(f"{len(cases)} fixtures, {len(rows)} rows: {counts['agree']} agree, {len(failures)} failures, "
           f"{counts['inconclusive']} INCONCLUSIVE, {counts['not measured']} not measured, "
-          f"{counts['not runnable']} not runnable; Keras rules skipped (no TensorFlow/Keras in Debian 12)")
+          f"{counts['not runnable']} not runnable, {counts['known miss']} known miss(es); Keras rules skipped (no TensorFlow/Keras in Debian 12)")
     print(f"executed in {executed:.0f} s, total {time.monotonic() - started:.0f} s ({WORKERS} kernels in parallel)")
     return 1 if failures else 0
 

@@ -69,6 +69,7 @@ class Probe:
         if self.depth == 0:
             self.top_input = first_tensor(args)
         self.depth += 1
+        self.on_any_call(module)
         if isinstance(module, nn.RNNBase):
             self.busy = True
             try:
@@ -81,9 +82,10 @@ class Probe:
         if not self.busy:
             self.depth = max(0, self.depth - 1)
 
-    def before_cell(self):
+    def before_cell(self, index=None):
         self.depth = 0  # a cell that raised inside a forward pass left it unbalanced
         self.cell += 1
+        self.cell_index = index  # position in the notebook; `cell` counts executions
         self.busy = True
         try:
             self.on_before_cell()
@@ -105,6 +107,9 @@ class Probe:
 
     # -- overridden by the rules' probes ---------------------------------------------------
     def on_recurrent_call(self, module, args):
+        pass
+
+    def on_any_call(self, module):
         pass
 
     def on_before_cell(self):
@@ -384,6 +389,57 @@ class ShuffledTimesteps(Probe):
                     f"neighbours in the data (adjacency {adjacency:.3g}, threshold 0.5)", adjacency=adjacency)
 
 
+class ResumedTraining(Probe):
+    """training-resumed-on-stale-model, out-of-order-execution (their replay: the saved run's
+    first loss far below fresh models' losses, i.e. training resumed). Each module's parameters
+    at its first forward pass are its fresh state; a training cell is one whose run gave a
+    module gradients. The bug: the last run of a training cell (the one whose output is saved)
+    started from parameters that earlier runs had already moved."""
+
+    def __init__(self, user_ns):
+        super().__init__(user_ns)
+        self.fresh = {}  # id -> (module, parameters at its first forward pass)
+        self.runs = {}  # cell position -> (execution number, started trained?, distance)
+
+    def on_any_call(self, module):
+        if id(module) not in self.fresh:
+            params = [p.detach().clone() for p in module.parameters()]
+            if params:
+                self.fresh[id(module)] = (module, params)
+
+    def on_before_cell(self):
+        self.start = {key: [p.detach().clone() for p in module.parameters()]
+                      for key, (module, _) in self.fresh.items()}
+
+    def on_after_cell(self):
+        distance, trained = 0.0, False
+        for key, (module, initial) in self.fresh.items():
+            if not any(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in module.parameters()):
+                continue
+            before = self.start.get(key)
+            moved_now = before is None or any(not torch.equal(p.detach(), b) for p, b in zip(module.parameters(), before))
+            if not moved_now:
+                continue
+            trained = True
+            if before is not None:
+                distance = max(distance, max(float((b - i).abs().max()) for b, i in zip(before, initial)))
+        if trained:
+            self.runs[self.cell_index] = (self.cell, distance > 0, distance)
+
+    def conclude(self):
+        if not self.runs:
+            self.report(None, "no cell trained a model")
+            return
+        resumed = [(n, d) for n, r, d in self.runs.values() if r]
+        if resumed:
+            n, d = resumed[-1]
+            self.report(True, f"the saved (last) run of a training cell, executed cell #{n}, started from parameters "
+                        f"earlier runs had moved by up to {d:.3g}", distance=d)
+            return
+        self.report(False, f"the saved run of each of {len(self.runs)} training cell(s) started from fresh parameters",
+                    distance=0.0)
+
+
 PROBES = {
     "stale-optimizer": StaleOptimizer,
     "state-never-reset": StateNeverReset,
@@ -391,6 +447,8 @@ PROBES = {
     "batch-first-mismatch": Layout,
     "view-swaps-axes": Layout,
     "shuffled-timesteps": ShuffledTimesteps,
+    "training-resumed-on-stale-model": ResumedTraining,
+    "out-of-order-execution": ResumedTraining,
 }
 
 
