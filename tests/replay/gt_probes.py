@@ -137,6 +137,10 @@ class StaleOptimizer(Probe):
     nothing: the optimizer that stepped holds other tensors (replay: `new_model_max_change`
     0 with a non-zero gradient)."""
 
+    def __init__(self, user_ns):
+        super().__init__(user_ns)
+        self.events = []
+
     def on_before_cell(self):
         self.before = {}
         for name, module in self.user_values(nn.Module):
@@ -144,7 +148,6 @@ class StaleOptimizer(Probe):
             if params:
                 self.before[name] = (module, [(p, p.detach().clone(), None if p.grad is None else p.grad.clone())
                                               for p in params])
-        self.events = getattr(self, "events", [])
 
     def on_after_cell(self):
         for name, (module, params) in self.before.items():
@@ -160,7 +163,7 @@ class StaleOptimizer(Probe):
                 self.events.append({"cell": self.cell, "model": name, "max_change": moved, "grad_norm": grad_norm})
 
     def conclude(self):
-        events = getattr(self, "events", [])
+        events = self.events
         if not events:
             self.report(None, "no cell gave a model gradients")
             return
