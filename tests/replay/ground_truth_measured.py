@@ -68,7 +68,11 @@ KNOWN_MISSES = {
         "account for the missing ones (check.cpp: a missing count is explained by any cell with a higher one)",
 }
 
-_job = threading.local()  # the probe settings of the fixture this thread is building
+_job = threading.local()
+
+
+class ProbeError(RuntimeError):
+    """A probe raised: a fault of the test, never counted as a fixture that cannot run."""  # the probe settings of the fixture this thread is building
 
 
 def probed_client(base):
@@ -80,7 +84,7 @@ def probed_client(base):
             reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
             content = (reply or {}).get("content", {})
             if content.get("status") != "ok":
-                raise RuntimeError(f"probe failed: {content.get('ename')}: {content.get('evalue')}")
+                raise ProbeError(f"probe failed: {content.get('ename')}: {content.get('evalue')}")
 
         @contextlib.contextmanager
         def setup_kernel(self, **kwargs):
@@ -110,9 +114,16 @@ def run_fixture(generate, rule, source, workdir):
     _job.rule, _job.result = rule, workdir / f"{rule}__{source.stem}.probe.json"
     try:
         generate.build(copy)
-        return copy.with_suffix(".ipynb"), json.loads(_job.result.read_text(encoding="utf-8"))
+    except ProbeError as e:
+        return None, {"bug": None, "detail": str(e), "metrics": {}, "probe_error": True}
     except Exception as e:  # noqa: BLE001 - reported as "not runnable" with the reason
         return None, {"bug": None, "detail": f"not runnable: {type(e).__name__}: {e}", "metrics": {}}
+    notebook = copy.with_suffix(".ipynb")
+    probe = json.loads(_job.result.read_text(encoding="utf-8"))
+    errors = ground_truth.real_errors(notebook)
+    if errors:  # the run went on (as in Jupyter); say what the measurement saw
+        probe["detail"] += f" (cell {errors[0][0]} raised {errors[0][1][:80]})"
+    return notebook, probe
 
 
 NUMBER = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")
@@ -189,6 +200,10 @@ def main():
         for (rule, src), (notebook, probe) in zip(cases, runs):
             name = f"{rule}/{src.stem}"
             bug, detail = probe["bug"], probe["detail"]
+            if probe.get("probe_error"):
+                failures.append(f"{name}: {detail}")
+                rows.append((name, "-", "probe error", "NO", detail))
+                continue
             if notebook is None:
                 counts["not runnable"] += 1
                 rows.append((name, "-", "not runnable", "-", detail))
