@@ -68,11 +68,11 @@ KNOWN_MISSES = {
         "account for the missing ones (check.cpp: a missing count is explained by any cell with a higher one)",
 }
 
-_job = threading.local()
+_job = threading.local()  # the probe settings of the fixture this thread is building
 
 
 class ProbeError(RuntimeError):
-    """A probe raised: a fault of the test, never counted as a fixture that cannot run."""  # the probe settings of the fixture this thread is building
+    """A probe raised: a fault of the test, never counted as a fixture that cannot run."""
 
 
 def probed_client(base):

@@ -183,7 +183,8 @@ class StateNeverReset(Probe):
     """The first batch that reaches a recurrent layer a second time (the start of the second
     pass over the data, identified by the contents of the model's input) is run again from a
     zero state: the largest difference from the output of the state the notebook carried
-    (replay: B's outputs from A's final state vs a zero state, threshold 1e-6)."""
+    (replay: B's outputs from A's final state vs a zero state, threshold 1e-6). The state must
+    be passed positionally: PyTorch 1.13's forward pre-hooks do not see keyword arguments."""
 
     def __init__(self, user_ns):
         super().__init__(user_ns)
@@ -225,7 +226,9 @@ class WeightsReinit(Probe):
     previous call (||change|| / ||previous||), and whether an optimizer that already holds
     state for them (a training run in progress) is bound in the notebook. An optimizer step
     moves the weights by a few percent; a re-initialisation redraws them (about 1.0 or more).
-    The bug: a redraw in the middle of a training run, wiping what it learned."""
+    The bug: a redraw in the middle of a training run, wiping what it learned. (An optimizer
+    without per-parameter state, plain SGD, would not count as a run in progress; the fixtures
+    use Adam.)"""
 
     THRESHOLD = 0.5
 
