@@ -13,8 +13,9 @@ agree with what the real run showed:
 Silent fixtures must give no finding of the rule and, run for real, must not raise its error
 either (the rule's precision, checked against PyTorch itself).
 
-These rules are the ones whose bug PyTorch reports as an error; the others (a flat loss, a
-leak) need a measurement and are covered by the replay executable's own tests.
+These rules are the ones whose bug PyTorch reports as an error; the rules whose bug is a
+measurement (a model that does not train, a leaking state, shuffled timesteps, swapped axes)
+are checked by ground_truth_measured.py, with probes that measure in the live notebook.
 
 Usage: ground_truth.py LSTM_LINT LSTM_LINT_REPLAY SOURCE_DIR   (exit 77: skipped)
 """
