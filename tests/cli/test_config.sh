@@ -20,7 +20,7 @@ run() {  # run ARGS... -> $T/out, $T/err, $rc (in the current directory)
   rc=$?
 }
 # The findings of a concise -q report as "path CODE", sorted.
-found() { sed -n 's/^\(.*\.ipynb\):cell [0-9]*:[0-9]*:[0-9]*: \(LSTM[0-9]*\) .*/\1 \2/p' "$T/out" | sort -u; }
+found() { sed -n 's/^\(.*\):cell [0-9]*:[0-9]*:[0-9]*: \(LSTM[0-9]*\) .*/\1 \2/p' "$T/out" | sort -u; }
 expect() {  # expect NAME "path CODE" lines (sorted)
   local name=$1; shift
   local want

@@ -155,7 +155,7 @@ TEST_CASE("replay settings are checked, and the executable cannot be configured"
 TEST_CASE("TOML syntax errors carry toml++'s line and column", "[config]") {
   CHECK_THAT(error_of("select = [\"LSTM1\"\nignore = []\n"), Catch::StartsWith(".lstm-lint.toml:2:1: invalid TOML: "));
   CHECK_THAT(error_of("[tool.lstm-lint]\nselect = \n", true), Catch::StartsWith("pyproject.toml:2:"));
-  CHECK_THAT(error_of("select = []\nselect = []\n"), Catch::StartsWith(".lstm-lint.toml:2:1: invalid TOML: "));
+  CHECK_THAT(error_of("select = []\nselect = []\n"), Catch::StartsWith(".lstm-lint.toml:2:10: invalid TOML: "));
 }
 
 TEST_CASE("glob_match: *, **, ?, classes and escapes", "[config][glob]") {
