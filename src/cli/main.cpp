@@ -130,7 +130,7 @@ int use_baseline(const CheckOptions& opts, std::vector<engine::FileResult>& resu
       std::cerr << "Wrote " << n << (n == 1 ? " finding" : " findings") << " to " << opts.baseline << ".\n";
       return 0;
     }
-    auto outcome = engine::Baseline::load(opts.baseline).apply(results, selections);
+    auto outcome = engine::Baseline::load(opts.baseline).apply_per_file(results, selections);
     summary = std::to_string(outcome.hidden) + (outcome.hidden == 1 ? " finding" : " findings") + " hidden by the baseline";
     if (outcome.stale > 0)
       summary += "; " + std::to_string(outcome.stale) + (outcome.stale == 1 ? " baseline entry is" : " baseline entries are") +

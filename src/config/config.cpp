@@ -142,7 +142,7 @@ void read_replay(const Reader& r, const toml::table& table, Config& c) {
     std::string name = "replay." + std::string(key.str());
     if (key.str() == "budget") {
       auto seconds = value.value<double>();
-      if (!value.is_number() || !seconds || *seconds < 0.1 || *seconds > 600)
+      if (!value.is_number() || !seconds || !(*seconds >= 0.1 && *seconds <= 600))  // also nan
         r.bad_value(value, name, "a number of seconds from 0.1 to 600");
       c.replay_budget = *seconds;
     } else if (key.str() == "memory") {

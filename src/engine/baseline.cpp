@@ -171,10 +171,10 @@ Baseline Baseline::load(const std::string& file) {
 }
 
 BaselineOutcome Baseline::apply(std::vector<FileResult>& results, const Selection& selection) const {
-  return apply(results, std::vector<Selection>(results.size(), selection));
+  return apply_per_file(results, std::vector<Selection>(results.size(), selection));
 }
 
-BaselineOutcome Baseline::apply(std::vector<FileResult>& results, const std::vector<Selection>& selections) const {
+BaselineOutcome Baseline::apply_per_file(std::vector<FileResult>& results, const std::vector<Selection>& selections) const {
   BaselineOutcome outcome;
   std::map<std::string, int> left;
   for (const auto& [fp, entry] : entries_) left[fp] = entry.count;

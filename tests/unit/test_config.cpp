@@ -142,6 +142,7 @@ TEST_CASE("replay settings are checked, and the executable cannot be configured"
   CHECK(error_of("[replay]\nbudget = 0\n") == ".lstm-lint.toml:2:10: 'replay.budget': expected a number of seconds from 0.1 to 600, got 0");
   CHECK(error_of("[replay]\nbudget = \"10\"\n") ==
         ".lstm-lint.toml:2:10: 'replay.budget': expected a number of seconds from 0.1 to 600, got \"10\"");
+  CHECK(error_of("[replay]\nbudget = nan\n") == ".lstm-lint.toml:2:10: 'replay.budget': expected a number of seconds from 0.1 to 600, got nan");
   CHECK(error_of("[replay]\nmemory = 100\n") == ".lstm-lint.toml:2:10: 'replay.memory': expected a whole number of MiB from 256 to 65536, got 100");
   CHECK(error_of("[replay]\nmemory = 512.5\n") ==
         ".lstm-lint.toml:2:10: 'replay.memory': expected a whole number of MiB from 256 to 65536, got 512.5");
