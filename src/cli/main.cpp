@@ -232,7 +232,7 @@ int run_check(const CheckOptions& opts) {
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
   auto results = lint_planned(plan, jobs, stdin_bytes, opts);
   for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
-    if (paths[i] == "-" && !results[i].error) results[i] = {opts.stdin_filename, {}, stdin_error};
+    if (paths[i] == "-" && plan.blocked[i].empty()) results[i] = {opts.stdin_filename, {}, stdin_error};
   bool failed = !plan.errors.empty();
   for (const auto& r : results) {
     if (!r.error) continue;
