@@ -13,6 +13,12 @@ if(NOT CLI11_FOUND)
   lstm_lint_missing("CLI11" "libcli11-dev")
 endif()
 
+# Configuration files (src/config/): Debian's toml++ 3.3 ships a CMake package.
+find_package(tomlplusplus 3 QUIET)
+if(NOT tomlplusplus_FOUND)
+  lstm_lint_missing("toml++ (TOML parser for configuration files)" "libtomlplusplus-dev")
+endif()
+
 find_path(TREE_SITTER_INCLUDE_DIR tree_sitter/api.h)
 # Prefer the static library: nothing to resolve at start-up.
 find_library(TREE_SITTER_LIBRARY NAMES libtree-sitter.a tree-sitter)

@@ -6,12 +6,15 @@
 #include <cstring>
 #include <iostream>
 #include <iterator>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/config.h"
 #include "engine/baseline.h"
 #include "engine/fail_on.h"
 #include "engine/registry.h"
@@ -44,7 +47,23 @@ struct CheckOptions {
   replay::Options replay_options;
   std::string baseline;         // --baseline FILE
   bool write_baseline = false;  // --write-baseline: record every finding in FILE
+  std::string config;           // --config FILE: this configuration for every file, no discovery
+  bool isolated = false;        // --isolated: no configuration files at all
+  std::set<std::string> given;  // options given on the command line, which replace the configuration's
 };
+
+// The command line's values that replace the configuration files' (docs/configuration.md).
+config::Overrides overrides(const CheckOptions& opts) {
+  config::Overrides o;
+  if (opts.given.count("--select")) o.select = opts.select;
+  if (opts.given.count("--ignore")) o.ignore = opts.ignore;
+  if (opts.given.count("--fail-on")) o.fail_on = opts.fail_on;
+  if (opts.given.count("--replay-budget")) o.replay_budget = opts.replay_options.budget_seconds;
+  if (opts.given.count("--replay-memory")) o.replay_memory = opts.replay_options.memory_mb;
+  o.replay = opts.replay;
+  o.replay_executable = opts.replay_options.executable;
+  return o;
+}
 
 bool use_color(const std::string& mode, bool to_file) {
   if (mode == "always") return true;
@@ -102,8 +121,8 @@ int debug_tree(const CheckOptions& opts) {
 
 // --write-baseline records the findings; --baseline hides recorded ones and says how many.
 // Returns an exit status when the run ends here, -1 to go on reporting.
-int use_baseline(const CheckOptions& opts, std::vector<engine::FileResult>& results, const engine::Selection& selection,
-                 std::string& summary) {
+int use_baseline(const CheckOptions& opts, std::vector<engine::FileResult>& results,
+                 const std::vector<engine::Selection>& selections, std::string& summary) {
   if (opts.baseline.empty()) return -1;
   try {
     if (opts.write_baseline) {
@@ -111,7 +130,7 @@ int use_baseline(const CheckOptions& opts, std::vector<engine::FileResult>& resu
       std::cerr << "Wrote " << n << (n == 1 ? " finding" : " findings") << " to " << opts.baseline << ".\n";
       return 0;
     }
-    auto outcome = engine::Baseline::load(opts.baseline).apply(results, selection);
+    auto outcome = engine::Baseline::load(opts.baseline).apply_per_file(results, selections);
     summary = std::to_string(outcome.hidden) + (outcome.hidden == 1 ? " finding" : " findings") + " hidden by the baseline";
     if (outcome.stale > 0)
       summary += "; " + std::to_string(outcome.stale) + (outcome.stale == 1 ? " baseline entry is" : " baseline entries are") +
@@ -145,6 +164,51 @@ bool write_report(const CheckOptions& opts, const std::vector<engine::FileResult
   return false;
 }
 
+// Lints the planned files with their own settings; files under a broken configuration are not
+// linted but reported as errors, in their place.
+std::vector<engine::FileResult> lint_planned(const config::Plan& plan, unsigned jobs, const std::string& stdin_bytes,
+                                             const CheckOptions& opts) {
+  std::vector<std::string> paths;
+  std::vector<engine::FileOptions> options;
+  bool replay_specs = false;
+  for (size_t i = 0; i < plan.paths.size(); ++i) {
+    if (!plan.blocked[i].empty()) continue;
+    paths.push_back(plan.paths[i]);
+    options.push_back(plan.settings[i].lint);
+    replay_specs = replay_specs || plan.settings[i].replay;
+  }
+  auto linted = engine::lint_all(paths, options, jobs, stdin_bytes, opts.stdin_filename, replay_specs);
+  std::vector<engine::FileResult> results(plan.paths.size());
+  for (size_t i = 0, next = 0; i < plan.paths.size(); ++i) {
+    std::string name = plan.paths[i] == "-" ? opts.stdin_filename : plan.paths[i];
+    results[i] = plan.blocked[i].empty() ? std::move(linted[next++]) : engine::FileResult{name, {}, plan.blocked[i]};
+  }
+  return results;
+}
+
+// Replays the findings of the files whose settings ask for it: one replay process for each
+// distinct budget and memory limit (usually one). Returns, per file, whether replay failed.
+std::vector<bool> replay_files(std::vector<engine::FileResult>& results, const std::vector<config::FileSettings>& settings) {
+  std::vector<bool> failed(results.size(), false);
+  std::map<std::pair<double, int>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < results.size(); ++i)
+    if (settings[i].replay && !results[i].error)
+      groups[{settings[i].replay_options.budget_seconds, settings[i].replay_options.memory_mb}].push_back(i);
+  for (const auto& [limits, files] : groups) {
+    std::vector<engine::FileResult> group;
+    for (size_t i : files) group.push_back(std::move(results[i]));
+    replay::Options ro = settings[files.front()].replay_options;
+    ro.progress = isatty(STDERR_FILENO) != 0;
+    auto run = replay::run(group, ro);
+    if (!run.ok) std::cerr << "warning: replay did not run: " << run.error << "\n";
+    for (size_t k = 0; k < files.size(); ++k) {
+      results[files[k]] = std::move(group[k]);
+      failed[files[k]] = !run.ok;
+    }
+  }
+  return failed;
+}
+
 int run_check(const CheckOptions& opts) {
   engine::Selection selection{opts.select, opts.ignore};
   auto unknown = selection.unknown_tokens();
@@ -158,17 +222,18 @@ int run_check(const CheckOptions& opts) {
   }
   if (opts.debug_tree) return debug_tree(opts);
 
-  auto paths = engine::collect_notebooks(opts.paths);
+  config::Mode mode = opts.isolated ? config::Mode::Isolated : opts.config.empty() ? config::Mode::Discover : config::Mode::Explicit;
+  config::Plan plan = config::plan_run(opts.paths, overrides(opts), mode, opts.config, opts.stdin_filename);
+  for (const auto& e : plan.errors) std::cerr << "error: " << e << "\n";
+  const auto& paths = plan.paths;
   std::string stdin_bytes;
   std::string stdin_error;
   if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin(&stdin_error);
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-  engine::FailOn fail_on = *engine::parse_fail_on(opts.fail_on);  // validated by the parser
-  bool replay = opts.replay || fail_on.needs_replay();
-  auto results = engine::lint_all(paths, selection, jobs, stdin_bytes, opts.stdin_filename, replay);
+  auto results = lint_planned(plan, jobs, stdin_bytes, opts);
   for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
-    if (paths[i] == "-") results[i] = {opts.stdin_filename, {}, stdin_error};
-  bool failed = false;
+    if (paths[i] == "-" && plan.blocked[i].empty()) results[i] = {opts.stdin_filename, {}, stdin_error};
+  bool failed = !plan.errors.empty();
   for (const auto& r : results) {
     if (!r.error) continue;
     std::cerr << "error: " << r.path << ": " << *r.error << "\n";
@@ -180,26 +245,21 @@ int run_check(const CheckOptions& opts) {
     return 2;
   }
   std::string baseline_summary;
-  if (int status = use_baseline(opts, results, selection, baseline_summary); status >= 0) return status;
+  std::vector<engine::Selection> selections;
+  for (const auto& s : plan.settings) selections.push_back(s.lint.selection);
+  if (int status = use_baseline(opts, results, selections, baseline_summary); status >= 0) return status;
   // Replay only what will be reported: after suppressions and the baseline.
-  bool replay_failed = false;
-  if (replay) {
-    replay::Options ro = opts.replay_options;
-    ro.progress = isatty(STDERR_FILENO) != 0;
-    auto run = replay::run(results, ro);
-    if (!run.ok) {
-      std::cerr << "warning: replay did not run: " << run.error << "\n";
-      replay_failed = true;
-    }
-  }
+  std::vector<bool> replay_failed = replay_files(results, plan.settings);
   if (!write_report(opts, results, baseline_summary)) return 2;
   if (failed) return 2;
   if (opts.exit_zero) return 0;
   bool any = false;
-  for (const auto& r : results)
-    for (const auto& f : r.findings) any = any || fail_on.fails(f);
-  // A gate on confirmed findings cannot pass when nothing could be confirmed.
-  if (fail_on.needs_replay() && replay_failed) return 2;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const engine::FailOn& fail_on = plan.settings[i].fail_on;
+    // A gate on confirmed findings cannot pass when nothing could be confirmed.
+    if (fail_on.needs_replay() && replay_failed[i] && !results[i].findings.empty()) return 2;
+    for (const auto& f : results[i].findings) any = any || fail_on.fails(f);
+  }
   return any ? 1 : 0;
 }
 
@@ -277,6 +337,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(engine::fail_on_names()));
   auto* baseline = check->add_option("--baseline", opts.baseline, "Do not report the findings recorded in this file (docs/suppressions.md)");
   check->add_flag("--write-baseline", opts.write_baseline, "Record every current finding in the --baseline file, and exit 0")->needs(baseline);
+  auto* config_file = check->add_option("--config", opts.config, "Use this configuration file for every notebook (no discovery; docs/configuration.md)");
+  check->add_flag("--isolated", opts.isolated, "Ignore all configuration files")->excludes(config_file);
 
   std::string rules_format = "text";
   auto* rules = app.add_subcommand("rules", "List every rule");
@@ -292,6 +354,8 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  for (const char* name : {"--select", "--ignore", "--fail-on", "--replay-budget", "--replay-memory"})
+    if (check->count(name) > 0) opts.given.insert(name);
   try {
     if (*rules) return list_rules(rules_format);
     if (*explain_cmd) return explain(which);

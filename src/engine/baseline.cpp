@@ -171,14 +171,19 @@ Baseline Baseline::load(const std::string& file) {
 }
 
 BaselineOutcome Baseline::apply(std::vector<FileResult>& results, const Selection& selection) const {
+  return apply_per_file(results, std::vector<Selection>(results.size(), selection));
+}
+
+BaselineOutcome Baseline::apply_per_file(std::vector<FileResult>& results, const std::vector<Selection>& selections) const {
   BaselineOutcome outcome;
   std::map<std::string, int> left;
   for (const auto& [fp, entry] : entries_) left[fp] = entry.count;
-  std::set<std::string> linted;
-  for (auto& r : results) {
+  std::map<std::string, const Selection*> linted;  // relative path -> the selection it was linted with
+  for (size_t i = 0; i < results.size(); ++i) {
+    auto& r = results[i];
     if (r.error) continue;
     std::string rel = baseline_relative_path(r.path, file_);
-    linted.insert(rel);
+    linted.emplace(rel, &selections.at(i));
     auto known = [&](const Finding& f) {
       auto it = left.find(fingerprint(f, rel));
       if (it == left.end() || it->second == 0) return false;
@@ -192,7 +197,8 @@ BaselineOutcome Baseline::apply(std::vector<FileResult>& results, const Selectio
   // pre-commit hook lints only the changed notebooks.
   for (const auto& [fp, entry] : entries_) {
     const RuleInfo* rule = find_rule(entry.code);
-    if (!linted.count(entry.filename) || (rule && !selection.allows(*rule))) continue;
+    auto file = linted.find(entry.filename);
+    if (file == linted.end() || (rule && !file->second->allows(*rule))) continue;
     outcome.stale += left[fp];
   }
   return outcome;

@@ -41,6 +41,8 @@ class Baseline {
 
   // Removes the recorded findings from `results`. An entry listed n times hides n findings.
   BaselineOutcome apply(std::vector<FileResult>& results, const Selection& selection) const;
+  // The same when files were linted with different selections (`selections[i]` for `results[i]`).
+  BaselineOutcome apply_per_file(std::vector<FileResult>& results, const std::vector<Selection>& selections) const;
 
  private:
   struct Entry {

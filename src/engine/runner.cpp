@@ -44,9 +44,13 @@ std::vector<std::string> Selection::unknown_tokens() const {
   return unknown;
 }
 
-Linter::Linter(Selection selection) {
+Linter::Linter(Selection selection) { configure({std::move(selection), {}}); }
+
+void Linter::configure(const FileOptions& options) {
+  rules_.clear();
   for (const auto& rule : all_rules())
-    if (selection.allows(rule)) rules_.push_back(&rule);
+    if (options.selection.allows(rule)) rules_.push_back(&rule);
+  severity_ = options.severity;
 }
 
 FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
@@ -72,7 +76,10 @@ FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
   }
   suppressions.filter(late);
   result.findings.insert(result.findings.end(), late.begin(), late.end());
-  for (auto& f : result.findings) f.content_hash = content_hash(nb, f);
+  for (auto& f : result.findings) {
+    f.content_hash = content_hash(nb, f);
+    if (auto it = severity_.find(f.code); it != severity_.end()) f.severity = it->second;
+  }
   if (replay_specs_)
     for (auto& f : result.findings)
       if (const RuleInfo* rule = find_rule(f.code); rule && rule->replay) f.spec = replay::build_spec(f, *model, nb);
@@ -113,13 +120,21 @@ FileResult Linter::lint_file(const std::string& path) {
 
 std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Selection& selection, unsigned jobs,
                                  const std::string& stdin_bytes, const std::string& stdin_name, bool replay_specs) {
+  std::vector<FileOptions> options(paths.size(), FileOptions{selection, {}});
+  return lint_all(paths, options, jobs, stdin_bytes, stdin_name, replay_specs);
+}
+
+std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const std::vector<FileOptions>& options, unsigned jobs,
+                                 const std::string& stdin_bytes, const std::string& stdin_name, bool replay_specs) {
   std::vector<FileResult> results(paths.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
-    Linter linter(selection);
+    Linter linter(Selection{});
     linter.build_replay_specs(replay_specs);
-    for (size_t i = next++; i < paths.size(); i = next++)
+    for (size_t i = next++; i < paths.size(); i = next++) {
+      linter.configure(options.at(i));
       results[i] = paths[i] == "-" ? linter.lint_bytes(stdin_bytes, stdin_name) : linter.lint_file(paths[i]);
+    }
   };
   jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(paths.size())));
   if (jobs == 1) {
@@ -132,7 +147,7 @@ std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Se
   return results;
 }
 
-std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths) {
+std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths, const ExcludeFn& excluded) {
   namespace fs = std::filesystem;
   std::vector<std::string> out;
   for (const auto& p : paths) {
@@ -144,11 +159,13 @@ std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths
     std::vector<std::string> found;
     fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
-      if (it->is_directory(ec) && skipped_directory(it->path())) {
-        it.disable_recursion_pending();
+      if (it->is_directory(ec)) {
+        if (skipped_directory(it->path()) || (excluded && excluded(it->path().string(), true))) it.disable_recursion_pending();
         continue;
       }
-      if (it->path().extension() == ".ipynb" && it->is_regular_file(ec)) found.push_back(it->path().string());
+      if (it->path().extension() != ".ipynb" || !it->is_regular_file(ec)) continue;
+      if (excluded && excluded(it->path().string(), false)) continue;
+      found.push_back(it->path().string());
     }
     std::sort(found.begin(), found.end());
     out.insert(out.end(), found.begin(), found.end());

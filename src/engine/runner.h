@@ -1,6 +1,8 @@
 // Runs the selected rules over notebooks: load, parse each cell once, build the model, check.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +22,12 @@ struct Selection {
   std::vector<std::string> unknown_tokens() const;
 };
 
+// What may differ between the files of one run (configuration files, src/config/).
+struct FileOptions {
+  Selection selection;
+  std::map<std::string, Severity> severity;  // rule code -> the severity its findings get instead
+};
+
 struct FileResult {
   std::string path;
   std::vector<Finding> findings;
@@ -29,6 +37,8 @@ struct FileResult {
 class Linter {
  public:
   explicit Linter(Selection selection);
+  // The next files' selection and severities (a linter is reused across files).
+  void configure(const FileOptions& options);
   // With --replay: each finding of a rule with an experiment gets its replay spec.
   void build_replay_specs(bool on) { replay_specs_ = on; }
   FileResult lint_file(const std::string& path);
@@ -39,6 +49,7 @@ class Linter {
   std::vector<const RuleInfo*> rules_;
   python::Parser parser_;
   bool replay_specs_ = false;
+  std::map<std::string, Severity> severity_;
 };
 
 // Lints every path with `jobs` threads (each with its own parser); results keep the order of
@@ -46,9 +57,14 @@ class Linter {
 std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Selection& selection, unsigned jobs,
                                  const std::string& stdin_bytes, const std::string& stdin_name,
                                  bool replay_specs = false);
+// The same with each path's own options (`options[i]` for `paths[i]`).
+std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const std::vector<FileOptions>& options, unsigned jobs,
+                                 const std::string& stdin_bytes, const std::string& stdin_name, bool replay_specs = false);
 
 // Expands files and directories (recursively, *.ipynb, skipping hidden and vendored folders)
 // into a sorted list; paths that do not exist are returned as they are, to be reported.
-std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths);
+// `excluded(path, is_directory)` prunes what a directory walk finds (never the paths given).
+using ExcludeFn = std::function<bool(const std::string& path, bool is_directory)>;
+std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths, const ExcludeFn& excluded = {});
 
 }  // namespace lstmlint::engine
