@@ -395,8 +395,8 @@ std::string unified_diff(const std::string& old_text, const std::string& new_tex
   size_t i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[head + i] == b[head + j]) ops.push_back({' ', head + i++, head + j++});
-    else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push_back({'+', head + i, head + j++});
-    else ops.push_back({'-', head + i++, head + j});
+    else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) ops.push_back({'-', head + i++, head + j});
+    else ops.push_back({'+', head + i, head + j++});
   }
   for (size_t k = 0; k < tail; ++k) ops.push_back({' ', a.size() - tail + k, b.size() - tail + k});
 
