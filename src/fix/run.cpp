@@ -129,9 +129,11 @@ int run(const std::vector<std::string>& paths, const engine::Selection& selectio
       }
     }
     fixed_total += static_cast<int>(fixed.fixed.size());
-    // What remains, with coordinates from the fixed notebook.
+    // What remains, with coordinates from the fixed notebook as it is now on disk.
+    std::string written, unread;
+    if (from_stdin || !read_file(paths[i], written, unread)) written = fixed.bytes;
     std::unique_ptr<notebook::Notebook> renewed;
-    std::vector<engine::FileResult> again{lint(linter, r.path, fixed.bytes, renewed)};
+    std::vector<engine::FileResult> again{lint(linter, r.path, written, renewed)};
     if (baseline) baseline->apply(again, selection);
     r = std::move(again.front());
     if (r.error) {
