@@ -1,4 +1,5 @@
 // --fix internals: raw offsets of source strings, JSON escaping, splicing, diffs.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -6,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "fix/fix.h"
+#include "helpers.h"
 #include "notebook/notebook.h"
 
 using lstmlint::engine::Edit;
@@ -178,4 +180,67 @@ TEST_CASE("unified diff of a cell", "[fix][diff]") {
   CHECK(lstmlint::fix::unified_diff("same", "same", "a", "b").empty());
   std::string replaced = lstmlint::fix::unified_diff("x = 1\ny(shuffle=True)\n", "x = 1\ny(shuffle=False)\n", "o", "n");
   CHECK(replaced == "--- o\n+++ n\n@@ -1,2 +1,2 @@\n x = 1\n-y(shuffle=True)\n+y(shuffle=False)\n");
+}
+
+namespace {
+
+// The cell's source after the finding's fix.
+std::string fixed_source(const std::string& source, const Finding& f) {
+  std::string out = source;
+  auto edits = f.fix->edits;
+  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin > b.begin; });
+  for (const auto& e : edits) out.replace(e.begin, e.end - e.begin, e.text);
+  return out;
+}
+
+const char* kGruLoop =
+    "import torch\n"
+    "from torch import nn\n"
+    "gru = nn.GRU(1, 8)\n"
+    "opt = torch.optim.SGD(gru.parameters(), lr=0.1)\n"
+    "h = torch.zeros(1, 4, 8)\n"
+    "for x in torch.randn(5, 3, 4, 1):\n"
+    "\tout, h = gru(x, h)\n"
+    "\tloss = out.sum()\n"
+    "\topt.zero_grad()\n"
+    "\tloss.backward()\n"
+    "\topt.step()\n";
+
+}  // namespace
+
+TEST_CASE("state-not-detached: the detach line takes the statement's own indentation", "[fix][rules]") {
+  auto findings = testing::lint({{kGruLoop}}, "state-not-detached");
+  REQUIRE(findings.size() == 1);
+  REQUIRE(findings[0].fix);
+  CHECK(findings[0].fix->safe);
+  std::string expected = kGruLoop;
+  expected.insert(expected.find("\tout, h"), "\th = h.detach()\n");
+  CHECK(fixed_source(kGruLoop, findings[0]) == expected);
+}
+
+TEST_CASE("state-not-detached: no fix when the call's statement does not start its line", "[fix][rules]") {
+  std::string source = kGruLoop;
+  source.replace(source.find("\tout, h"), 1, "\tloss = 0; ");
+  auto findings = testing::lint({{source}}, "state-not-detached");
+  REQUIRE(findings.size() == 1);
+  CHECK_FALSE(findings[0].fix);
+}
+
+TEST_CASE("shuffled-timesteps: only a literal True is flipped", "[fix][rules]") {
+  const std::string loop =
+      "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+      "u = torch.randn(2000)\ny = torch.randn(2000)\n"
+      "loader = DataLoader(TensorDataset(u, y), batch_size=50, shuffle=SHUFFLE)\n"
+      "lstm = nn.LSTM(1, 32, batch_first=True)\nopt = torch.optim.Adam(lstm.parameters())\n"
+      "for xb, yb in loader:\n    out, _ = lstm(xb.view(1, -1, 1))\n    loss = out.sum()\n"
+      "    opt.zero_grad()\n    loss.backward()\n    opt.step()\n";
+  auto named = testing::lint({{"SHUFFLE = True\n" + loop}}, "shuffled-timesteps");
+  REQUIRE(named.size() == 1);
+  CHECK_FALSE(named[0].fix);
+  std::string literal = loop;
+  literal.replace(literal.find("SHUFFLE"), 7, "True");
+  auto findings = testing::lint({{literal}}, "shuffled-timesteps");
+  REQUIRE(findings.size() == 1);
+  REQUIRE(findings[0].fix);
+  CHECK(fixed_source(literal, findings[0]).find("shuffle=False)") != std::string::npos);
 }
