@@ -69,6 +69,10 @@ fix_case batch_first_false batch-first-mismatch/fires_explicit_false_gru.ipynb b
   replaced "batch_first=False" "batch_first=True"
 fix_case zero_grad missing-zero-grad/fires_no_zero_grad.ipynb missing-zero-grad unsafe \
   inserted "loss.backward()" "        opt.zero_grad()"
+fix_case keras_shuffle_added keras-stateful-shuffle/fires_fit_default_shuffle.ipynb keras-stateful-shuffle safe \
+  replaced "verbose=0)" "verbose=0, shuffle=False)"
+fix_case keras_shuffle_flipped keras-stateful-shuffle/fires_shuffle_true_positional_batch.ipynb keras-stateful-shuffle safe \
+  replaced "shuffle=True" "shuffle=False"
 
 # The text report marks fixable findings and counts them.
 SHUF=$SRC/fixtures/shuffled-timesteps/fires_steps_viewed_as_one_sequence.ipynb
