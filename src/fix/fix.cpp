@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace lstmlint::fix {
@@ -447,7 +448,11 @@ std::string os_error(const std::string& what) { return what + ": " + std::strerr
 
 }  // namespace
 
-std::string replace_if_unchanged(const std::string& path, std::string_view expected, const std::string& bytes) {
+std::string replace_if_unchanged(const std::string& given, std::string_view expected, const std::string& bytes) {
+  // A symlink stays a symlink: the file it points to is what gets replaced.
+  std::unique_ptr<char, void (*)(void*)> real(realpath(given.c_str(), nullptr), &std::free);
+  if (!real) return os_error("cannot resolve the path");
+  const std::string path = real.get();
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return os_error("cannot stat the file");
   // Root may write anything; a file without write permission is still not ours to replace.
@@ -467,6 +472,7 @@ std::string replace_if_unchanged(const std::string& path, std::string_view expec
     return message;
   };
   if (fchmod(fd, st.st_mode & 07777) != 0) return fail(os_error("cannot set the temporary file's mode"));
+  if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) return fail(os_error("cannot keep the file's owner"));
   for (size_t written = 0; written < bytes.size();) {
     ssize_t n = write(fd, bytes.data() + written, bytes.size() - written);
     if (n < 0 && errno == EINTR) continue;

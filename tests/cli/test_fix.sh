@@ -128,6 +128,17 @@ check "a broken notebook: named" grep -q "error: $T/misc/broken.ipynb: invalid J
 check "the other notebook is fixed anyway" grep -q "shuffle=False" "$NB"
 check "the fixed file keeps its mode" test "$(stat -c %a "$NB")" = 640
 
+# Through a symlink: the link stays, its target is fixed; the owner is kept.
+cp "$SHUF" "$T/misc/target.ipynb"
+chown 65534:65534 "$T/misc/target.ipynb" 2> /dev/null
+owner=$(stat -c %u:%g "$T/misc/target.ipynb")
+ln -s target.ipynb "$T/misc/link.ipynb"
+"$BIN" --select shuffled-timesteps --fix "$T/misc/link.ipynb" > /dev/null 2>&1; rc=$?
+check "symlink: exit 0" test $rc -eq 0
+check "symlink: still a symlink" test -L "$T/misc/link.ipynb"
+check "symlink: the target is fixed" grep -q "shuffle=False" "$T/misc/target.ipynb"
+check "symlink: the owner is kept" test "$(stat -c %u:%g "$T/misc/target.ipynb")" = "$owner"
+
 # A read-only directory (as an unprivileged user when root, who may write anywhere).
 if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null; then
   mkdir -p "$T/ro"
