@@ -42,11 +42,6 @@ bool read_file(const std::string& path, std::string& bytes, std::string& error) 
   return true;
 }
 
-struct Document {
-  std::string bytes;
-  std::unique_ptr<notebook::Notebook> nb;  // null when unreadable
-};
-
 // Lints one notebook's bytes; the result's error says why not.
 engine::FileResult lint(engine::Linter& linter, const std::string& path, const std::string& bytes,
                         std::unique_ptr<notebook::Notebook>& nb) {
@@ -70,50 +65,50 @@ std::string plural(int n, const char* one, const char* many) { return std::to_st
 
 int run(const std::vector<std::string>& paths, const engine::Selection& selection, const std::string& stdin_bytes,
         const std::string& stdin_error, const RunOptions& options) {
-  engine::Linter linter(selection);
-  std::vector<Document> docs(paths.size());
-  std::vector<engine::FileResult> results(paths.size());
-  for (size_t i = 0; i < paths.size(); ++i) {
-    const bool from_stdin = paths[i] == "-";
-    std::string name = from_stdin ? options.stdin_name : paths[i];
-    std::string error = from_stdin ? stdin_error : std::string();
-    bool read = from_stdin ? error.empty() : read_file(paths[i], docs[i].bytes, error);
-    if (from_stdin) docs[i].bytes = stdin_bytes;
-    results[i] = read ? lint(linter, name, docs[i].bytes, docs[i].nb) : engine::FileResult{name, {}, error};
-  }
   std::unique_ptr<engine::Baseline> baseline;
   try {
-    if (!options.baseline.empty()) {
-      baseline = std::make_unique<engine::Baseline>(engine::Baseline::load(options.baseline));
-      baseline->apply(results, selection);
-    }
+    if (!options.baseline.empty()) baseline = std::make_unique<engine::Baseline>(engine::Baseline::load(options.baseline));
   } catch (const engine::BaselineError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   }
+  engine::Linter linter(selection);
+  // One notebook at a time, so memory holds one file's bytes, not the whole directory's.
+  auto lint_one = [&](const std::string& name, const std::string& bytes, std::unique_ptr<notebook::Notebook>& nb) {
+    std::vector<engine::FileResult> one{lint(linter, name, bytes, nb)};
+    if (baseline) baseline->apply(one, selection);  // baselined findings are neither fixed nor reported
+    return std::move(one.front());
+  };
 
+  std::vector<engine::FileResult> results(paths.size());
   bool failed = false;
   int fixed_total = 0;
   std::ostringstream diffs;
   for (size_t i = 0; i < paths.size(); ++i) {
+    const bool from_stdin = paths[i] == "-";
     engine::FileResult& r = results[i];
+    std::string name = from_stdin ? options.stdin_name : paths[i];
+    std::string bytes, error = from_stdin ? stdin_error : std::string();
+    bool read = from_stdin ? error.empty() : read_file(paths[i], bytes, error);
+    if (from_stdin) bytes = stdin_bytes;
+    std::unique_ptr<notebook::Notebook> nb;
+    r = read ? lint_one(name, bytes, nb) : engine::FileResult{name, {}, error};
     if (r.error) {
       std::cerr << "error: " << r.path << ": " << *r.error << "\n";
       failed = true;
       continue;
     }
-    const notebook::Notebook& nb = *docs[i].nb;
-    Result fixed = apply(docs[i].bytes, nb, r.findings, options.unsafe);
+    Result fixed = apply(bytes, *nb, r.findings, options.unsafe);
     if (!fixed.error.empty()) {
       std::cerr << "error: " << r.path << ": " << fixed.error << "\n";
+      if (from_stdin && !options.diff) std::cout << bytes << std::flush;  // never an empty notebook
       failed = true;
       continue;
     }
-    const bool from_stdin = paths[i] == "-";
     if (options.diff) {
       for (const auto& [cell, source] : fixed.cells) {
-        std::string name = r.path + ":cell " + std::to_string(cell);
-        diffs << unified_diff(nb.cells[static_cast<size_t>(cell - 1)].source, source, name, name) << "\n";
+        std::string title = r.path + ":cell " + std::to_string(cell);
+        diffs << unified_diff(nb->cells[static_cast<size_t>(cell - 1)].source, source, title, title) << "\n";
       }
       fixed_total += static_cast<int>(fixed.fixed.size());
       continue;
@@ -121,9 +116,9 @@ int run(const std::vector<std::string>& paths, const engine::Selection& selectio
     if (from_stdin) std::cout << fixed.bytes << std::flush;  // fixed or not, stdin goes to stdout
     if (fixed.fixed.empty()) continue;
     if (!from_stdin) {
-      std::string error = replace_if_unchanged(paths[i], docs[i].bytes, fixed.bytes);
-      if (!error.empty()) {
-        std::cerr << "error: " << r.path << ": " << error << "\n";
+      std::string problem = replace_if_unchanged(paths[i], bytes, fixed.bytes);
+      if (!problem.empty()) {
+        std::cerr << "error: " << r.path << ": " << problem << "\n";
         failed = true;
         continue;
       }
@@ -133,9 +128,7 @@ int run(const std::vector<std::string>& paths, const engine::Selection& selectio
     std::string written, unread;
     if (from_stdin || !read_file(paths[i], written, unread)) written = fixed.bytes;
     std::unique_ptr<notebook::Notebook> renewed;
-    std::vector<engine::FileResult> again{lint(linter, r.path, written, renewed)};
-    if (baseline) baseline->apply(again, selection);
-    r = std::move(again.front());
+    r = lint_one(r.path, written, renewed);
     if (r.error) {
       std::cerr << "error: " << r.path << ": after fixing: " << *r.error << "\n";
       failed = true;
