@@ -1,6 +1,7 @@
 // batch-first-mismatch: the output of a recurrent layer built without batch_first=True is
 // (time, batch, hidden), but is indexed as if it were (batch, time, hidden): `out[:, -1]`.
 #include "engine/registry.h"
+#include "fix/edits.h"
 #include "replay/spec.h"
 #include "semantic/data_flow.h"
 #include "semantic/shapes.h"
@@ -71,6 +72,50 @@ bool is_batch(const Model& model, TSNode arg, const semantic::LoaderLoop& use, c
   return false;
 }
 
+// `batch_first=True` in the layer's constructor: replaces a literal `batch_first=False`, or
+// adds the keyword after the last argument. Nothing for `**kwargs` or a name holding False.
+std::optional<engine::Fix> batch_first_fix(const Model& model, const RecurrentLayer& layer, bool safe) {
+  const Call& ctor = model.calls()[static_cast<size_t>(layer.call)];
+  for (const auto* list : {&ctor.args, &ctor.kwargs})
+    for (const auto& a : *list)
+      if (a.unpacked) return std::nullopt;
+  std::string description = "Build `" + std::string(model.text_of(python::field(ctor.node, "function"), ctor.cell)) +
+                            "(...)` with `batch_first=True`";
+  if (const auto* given = ctor.keyword("batch_first")) {
+    if (model.text_of(given->node, ctor.cell) != "False") return std::nullopt;
+    return engine::Fix{description, safe, {fix::replace_node(given->node, ctor.cell, "True")}};
+  }
+  if (ctor.args.size() >= 5) return std::nullopt;  // batch_first given positionally (the 5th)
+  TSNode arguments = python::field(ctor.node, "arguments");
+  auto items = python::named_children(arguments);
+  while (!items.empty() && python::is(items.back(), "comment")) items.pop_back();
+  if (items.empty()) return std::nullopt;
+  uint32_t at = ts_node_end_byte(items.back());
+  return engine::Fix{description, safe, {engine::Edit{ctor.cell, at, at, ", batch_first=True"}}};
+}
+
+// Whether every output of `layer` is visible and none is indexed time-first: then adding
+// `batch_first=True` changes only how the layer reads its input (its state h_n keeps its
+// layout). An output bound to a single name, returned or passed on unseen, or indexed like
+// `out[-1]` (which means the last step while the layer is time-major) makes the fix unsafe.
+bool outputs_allow_batch_first(const Model& model, const RecurrentLayer& layer) {
+  for (const auto& c : model.calls()) {
+    if (model.recurrent_layer_called(c) != &layer) continue;
+    TSNode assignment = model.assignment_of(c);
+    if (python::null(assignment) || !python::is(python::field(assignment, "left"), "pattern_list")) return false;
+    auto targets = model.target_names(assignment, c.cell);
+    if (targets.empty()) return false;
+    const std::string& output = targets.front();
+    uint32_t after = ts_node_end_byte(assignment);
+    for (const auto& s : model.subscripts()) {
+      if (s.cell != c.cell || s.scope != c.scope || s.name != output || ts_node_start_byte(s.node) < after) continue;
+      if (s.indices.empty() || !python::is(s.indices[0], "slice") || model.text_of(s.indices[0], c.cell) != ":")
+        return false;
+    }
+  }
+  return true;
+}
+
 // Loader batches are always (batch, ...): windows of rank 3 arrive as (batch, time, feature).
 void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& out) {
   const Model& model = ctx.model;
@@ -98,12 +143,15 @@ void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& ou
       hint.layer = replay::layer_index(model, layer);
       hint.loader = use.loader->id;
       hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", model.span_of(ds->args[0].node, cell)));
-      out.report(model.span_of(c.args[0].node, c.cell),
+      engine::Finding& finding = out.report(model.span_of(c.args[0].node, c.cell),
                  "each batch of this loader is (batch, time, feature) — `" +
                      std::string(model.text_of(ds->args[0].node, cell)) + "` has 3 axes and the loader stacks its "
                      "items on a new first axis — but `" + layer_name + "` is built without `batch_first=True`, so it "
                      "reads axis 0 as time: every sample's steps are mixed with the other samples of the batch",
                  "Build the layer with `batch_first=True`, or pass `" + use.batch + ".transpose(0, 1)`", std::move(hint));
+      // Safe when the loader proves the input is (batch, time, feature) and no use of the output
+      // depends on it being time-major.
+      finding.fix = batch_first_fix(model, *layer, outputs_allow_batch_first(model, *layer));
     }
   }
 }
@@ -138,13 +186,15 @@ void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics&
       engine::ReplayHint hint;
       hint.layer = replay::layer_index(model, layer);
       hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", s.span, "assumed by `[:, -1]`"));
-      out.report(s.span,
+      engine::Finding& finding = out.report(s.span,
                  "`" + layer_name + "` is built without `batch_first=True`, so `" + output +
                      "` is (time, batch, hidden): `" + std::string(model.text_of(s.node, c.cell)) +
                      "` takes the last sample of the batch at every time step, not the last time step of each sample",
                  "Index the time axis first (`" + output + "[-1]`), or build the layer with `batch_first=True` and "
                  "feed it (batch, time, feature) tensors",
                  std::move(hint));
+      // Unsafe: only the output's indexing is known; the layer will read its input batch-first too.
+      finding.fix = batch_first_fix(model, *layer, false);
     }
   }
 }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/registry.h"
+#include "fix/edits.h"
 #include "replay/spec.h"
 #include "semantic/data_flow.h"
 #include "semantic/shapes.h"
@@ -129,13 +130,17 @@ void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& o
       hint.facts.push_back(engine::Fact::text("regroup", how.rfind("is passed", 0) == 0 ? "batch_as_sequence" : "view",
                                               model.span_of(c.args[0].node, c.cell)));
       TSNode keyword = ts_node_parent(shuffle->node);
-      out.report(model.span_of(python::is(keyword, "keyword_argument") ? keyword : shuffle->node, loader.cell),
+      engine::Finding& finding = out.report(model.span_of(python::is(keyword, "keyword_argument") ? keyword : shuffle->node, loader.cell),
                  "this loader shuffles single time steps: " + evidence + ", and each batch `" + use.batch + "` " +
                      how + " before `" + c.callee + "(...)` (cell " + std::to_string(c.cell) +
                      "): the recurrent layer sees the series in random order and cannot learn its dynamics",
                  "Cut the series into windows first (e.g. `series.unfold(0, seq_len, 1)`) and shuffle the windows, "
                  "or keep `shuffle=False` for a loader of consecutive time steps",
                  std::move(hint));
+      // Only a literal `True` is edited: a name that holds True may be used elsewhere too.
+      if (model.text_of(shuffle->node, loader.cell) == "True")
+        finding.fix = engine::Fix{"Replace `shuffle=True` with `shuffle=False`", true,
+                                  {fix::replace_node(shuffle->node, loader.cell, "False")}};
       break;
     }
   }

@@ -3,10 +3,50 @@
 #include <algorithm>
 
 #include "engine/registry.h"
+#include "fix/edits.h"
 #include "replay/spec.h"
 #include "semantic/state_flow.h"
 
 namespace lstmlint::rules {
+namespace {
+
+// Whether some binding of `name` (other than the feedback itself) may be None, which the
+// recurrent call accepts as zeros but `.detach()` does not.
+bool may_be_none(const semantic::Model& model, const semantic::StateFeedback& flow, const std::string& name) {
+  TSNode feedback = model.assignment_of(*flow.call);
+  for (const auto& b : model.bindings()) {
+    if (b.name != name || b.scope != flow.call->scope) continue;
+    if (b.cell == flow.call->cell && b.effective_byte == ts_node_end_byte(feedback)) continue;
+    if (!python::null(b.value) && model.text_of(b.value, b.cell) == "None") return true;
+  }
+  return false;
+}
+
+// `h, c = h.detach(), c.detach()` (or one tensor for GRU/RNN, a tuple comprehension for an LSTM
+// state held in one name) on its own line right before the statement with the forward call.
+std::optional<engine::Fix> detach_fix(const semantic::Model& model, const semantic::StateFeedback& flow) {
+  std::string line;
+  if (flow.names.size() == 2) {
+    if (may_be_none(model, flow, flow.names[0]) || may_be_none(model, flow, flow.names[1])) return std::nullopt;
+    line = flow.names[0] + ", " + flow.names[1] + " = " + flow.names[0] + ".detach(), " + flow.names[1] + ".detach()";
+  } else if (flow.names.size() == 1) {
+    int layer = replay::layer_reached(model, *flow.call);
+    if (layer < 0) return std::nullopt;  // tensor or (h, c) tuple: unknown
+    const auto& kind = model.recurrent_layers()[static_cast<size_t>(layer)].kind;
+    const std::string& n = flow.names[0];
+    if (kind == "LSTM") line = n + " = tuple(s.detach() for s in " + n + ")";
+    else if (kind == "GRU" || kind == "RNN") line = n + " = " + n + ".detach()";
+    else return std::nullopt;
+    if (may_be_none(model, flow, n)) line += " if " + n + " is not None else None";
+  } else {
+    return std::nullopt;
+  }
+  auto edit = fix::insert_line_before(model, flow.call->node, flow.call->cell, line);
+  if (!edit) return std::nullopt;
+  return engine::Fix{"Insert `" + line + "` before the call", true, {*edit}};
+}
+
+}  // namespace
 
 void check_state_not_detached(const engine::Context& ctx, engine::Diagnostics& out) {
   for (const auto& flow : semantic::find_state_feedback(ctx.model)) {
@@ -23,7 +63,7 @@ void check_state_not_detached(const engine::Context& ctx, engine::Diagnostics& o
         hint.facts.push_back(engine::Fact::boolean("retain_graph", *retain->value.as_bool(), ctx.model.span_of(retain->node, c.cell)));
       break;
     }
-    out.report(flow.state_span,
+    engine::Finding& finding = out.report(flow.state_span,
                "`" + flow.state_text + "` returned by `" + callee + "(...)` is passed back into it on the next "
                "iteration without `.detach()`: the graph of every earlier batch stays attached, so the second "
                "`backward()` raises \"Trying to backward through the graph a second time\" (`retain_graph=True` "
@@ -35,6 +75,7 @@ void check_state_not_detached(const engine::Context& ctx, engine::Diagnostics& o
                    : "Detach before the call: `" + name + " = " + name + ".detach()` (for an LSTM tuple: `" + name +
                          " = tuple(s.detach() for s in " + name + ")`), or re-create it for each batch",
                std::move(hint));
+    finding.fix = detach_fix(ctx.model, flow);
   }
 }
 

@@ -19,6 +19,7 @@
 #include "engine/fail_on.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
+#include "fix/run.h"
 #include "notebook/magics.h"
 #include "notebook/notebook.h"
 #include "python/syntax.h"
@@ -50,6 +51,9 @@ struct CheckOptions {
   std::string config;           // --config FILE: this configuration for every file, no discovery
   bool isolated = false;        // --isolated: no configuration files at all
   std::set<std::string> given;  // options given on the command line, which replace the configuration's
+  bool fix = false;             // --fix, --unsafe-fixes, --diff: docs/fixes.md
+  bool unsafe_fixes = false;
+  bool diff = false;
 };
 
 // The command line's values that replace the configuration files' (docs/configuration.md).
@@ -146,7 +150,7 @@ int use_baseline(const CheckOptions& opts, std::vector<engine::FileResult>& resu
 // Writes the report to stdout, or atomically to --output-file. False when that file cannot be written.
 bool write_report(const CheckOptions& opts, const std::vector<engine::FileResult>& results, const std::string& baseline_summary) {
   std::ostringstream out;
-  report::TextOptions text{use_color(opts.color, !opts.output_file.empty()), opts.quiet};
+  report::TextOptions text{use_color(opts.color, !opts.output_file.empty()), opts.quiet, opts.unsafe_fixes};
   auto format = *report::parse_format(opts.format);  // validated by the parser
   if (opts.statistics && format == report::Format::Json) report::write_statistics_json(out, results);
   else if (opts.statistics) report::write_statistics(out, results, text);
@@ -221,6 +225,11 @@ int run_check(const CheckOptions& opts) {
     return 2;
   }
   if (opts.debug_tree) return debug_tree(opts);
+  bool fixing = opts.fix || opts.diff;
+  if (fixing && (opts.replay || opts.write_baseline || opts.statistics || !opts.output_file.empty() || opts.fail_on != "info")) {
+    std::cerr << "error: --fix and --diff do not combine with --replay, --fail-on, --statistics, --output-file or --write-baseline\n";
+    return 2;
+  }
 
   config::Mode mode = opts.isolated ? config::Mode::Isolated : opts.config.empty() ? config::Mode::Discover : config::Mode::Explicit;
   config::Plan plan = config::plan_run(opts.paths, overrides(opts), mode, opts.config, opts.stdin_filename);
@@ -229,6 +238,19 @@ int run_check(const CheckOptions& opts) {
   std::string stdin_bytes;
   std::string stdin_error;
   if (std::find(paths.begin(), paths.end(), "-") != paths.end()) stdin_bytes = read_stdin(&stdin_error);
+  if (fixing) {
+    fix::RunOptions fo;
+    fo.diff = opts.diff;
+    fo.unsafe = opts.unsafe_fixes;
+    fo.exit_zero = opts.exit_zero;
+    fo.baseline = opts.baseline;
+    fo.format = *report::parse_format(opts.format);
+    fo.text = {use_color(opts.color, false), opts.quiet, opts.unsafe_fixes};
+    fo.stdin_name = opts.stdin_filename;
+    std::vector<engine::FileOptions> per_file;
+    for (const auto& settings : plan.settings) per_file.push_back(settings.lint);
+    return fix::run(paths, per_file, plan.blocked, stdin_bytes, stdin_error, fo);
+  }
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
   auto results = lint_planned(plan, jobs, stdin_bytes, opts);
   for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
@@ -336,6 +358,10 @@ int main(int argc, char** argv) {
                     "confirmed (findings replay confirmed; implies --replay)")
       ->check(CLI::IsMember(engine::fail_on_names()));
   auto* baseline = check->add_option("--baseline", opts.baseline, "Do not report the findings recorded in this file (docs/suppressions.md)");
+  check->add_flag("--fix", opts.fix, "Apply the safe fixes (marked [*]) to the notebooks in place; without it nothing is written (docs/fixes.md)");
+  check->add_flag("--unsafe-fixes", opts.unsafe_fixes, "Also apply (with --fix) or show (with --diff) the fixes that may change behaviour");
+  check->add_flag("--diff", opts.diff, "Print the fixes as per-cell unified diffs instead of writing them; exit 1 when there is something to fix")
+      ->excludes("--fix");
   check->add_flag("--write-baseline", opts.write_baseline, "Record every current finding in the --baseline file, and exit 0")->needs(baseline);
   auto* config_file = check->add_option("--config", opts.config, "Use this configuration file for every notebook (no discovery; docs/configuration.md)");
   check->add_flag("--isolated", opts.isolated, "Ignore all configuration files")->excludes(config_file);

@@ -56,6 +56,23 @@ struct ReplayOutcome {
   double seconds = 0;
 };
 
+// One replacement in a cell's source: bytes [begin, end) of `Cell::source` become `text`
+// (begin == end inserts). Byte offsets, not Span columns (which count code points).
+struct Edit {
+  int cell = 0;  // 1-based, as in Location
+  size_t begin = 0;
+  size_t end = 0;
+  std::string text;
+};
+
+// How a finding can be fixed (docs/fixes.md): --fix applies safe fixes, --unsafe-fixes the
+// others too.
+struct Fix {
+  std::string description;  // "Replace `shuffle=True` with `shuffle=False`"
+  bool safe = true;
+  std::vector<Edit> edits;
+};
+
 struct Finding {
   std::string code;      // LSTM103
   std::string name;      // stale-optimizer
@@ -71,6 +88,8 @@ struct Finding {
   int raw_line = 0;
   int raw_end_line = 0;
   std::uint64_t content_hash = 0;  // what a baseline fingerprint is made of (engine/baseline.h)
+
+  std::optional<Fix> fix;
 
   // Replay (--replay only): the rule's hint, the spec built from it, and the outcome.
   ReplayHint hint;

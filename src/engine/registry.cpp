@@ -98,7 +98,7 @@ const notebook::Cell* cell_at(const notebook::Notebook& nb, int cell) {
 }
 }  // namespace
 
-void Diagnostics::report(Span span, std::string message, std::string help, ReplayHint hint) {
+Finding& Diagnostics::report(Span span, std::string message, std::string help, ReplayHint hint) {
   Finding f;
   f.code = ctx_.rule.code;
   f.name = ctx_.rule.name;
@@ -115,6 +115,7 @@ void Diagnostics::report(Span span, std::string message, std::string help, Repla
   }
   if (const notebook::Cell* cell = cell_at(ctx_.notebook, span.end.cell)) f.raw_end_line = notebook::raw_line_of(*cell, span.end.line);
   out_.push_back(std::move(f));
+  return out_.back();
 }
 
 }  // namespace lstmlint::engine

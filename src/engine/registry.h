@@ -32,7 +32,8 @@ struct Context {
 class Diagnostics {
  public:
   Diagnostics(const Context& ctx, std::vector<Finding>& out) : ctx_(ctx), out_(out) {}
-  void report(Span span, std::string message, std::string help, ReplayHint hint = {});
+  // The finding just recorded, for a rule to attach its Fix to.
+  Finding& report(Span span, std::string message, std::string help, ReplayHint hint = {});
 
  private:
   const Context& ctx_;

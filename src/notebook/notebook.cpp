@@ -85,6 +85,10 @@ class ByteSource {
     count_to(pos_ >= 2 ? pos_ - 2 : 0);
     return line_;
   }
+  // The byte offsets (from the start of the input) of the last string's opening and closing
+  // quotes: where --fix splices a source string.
+  size_t string_open() const { return string_open_; }
+  size_t string_close() const { return string_close_; }
 
   // One character, or -1 at the end.
   int next() {
@@ -121,13 +125,17 @@ class ByteSource {
           hex_value_ = 0;
         }
       } else if (c == '\\') escaped_ = true;
-      else if (c == '"') in_string_ = false;
+      else if (c == '"') {
+        in_string_ = false;
+        string_close_ = consumed_ + pos_ - 1;
+      }
     } else if (c == '"') {
       if (elide) {
         skip_string_body();
         pending_quote_ = true;  // the closing quote, right after the opening one
       } else {
         in_string_ = true;
+        string_open_ = consumed_ + pos_ - 1;
         escaped_ = false;
         hex_left_ = 0;
         after_high_surrogate_ = false;
@@ -176,6 +184,7 @@ class ByteSource {
     if (!file_) return false;
     if (!skipping_) count_to(size_);
     counted_ = 0;
+    consumed_ += size_;
     size_t n = std::fread(buffer_.data(), 1, buffer_.size(), file_);
     if (n == 0 && std::ferror(file_)) error_ = true;
     data_ = buffer_.data();
@@ -238,6 +247,8 @@ class ByteSource {
   int line_ = 1;        // the line of data_[counted_]
   size_t counted_ = 0;  // newlines before this position in data_ are in line_
   bool skipping_ = false;
+  size_t consumed_ = 0;  // bytes of the input before data_
+  size_t string_open_ = 0, string_close_ = 0;
 };
 
 // An input iterator over a ByteSource, as nlohmann's iterator adapter wants it.
@@ -289,8 +300,12 @@ struct RawLineTable {
     Range source;         // the raw line of each string of `source` (one for a plain string)
     Range input;          // the same for nbformat 3's `input`
   };
+  struct Token {
+    int line = 0;
+    size_t begin = 0, end = 0;  // the string's bytes between its quotes
+  };
   std::vector<CellLines> cells;
-  std::vector<int> lines;
+  std::vector<Token> lines;
 };
 
 // Short enough to stay in std::string's inline buffer. Input keys spelled like this are
@@ -424,12 +439,16 @@ class FilteringDomBuilder {
   void note_string_line() {
     const Frame& top = stack_.back();
     if (top.role == Role::SourceList || top.role == Role::InputList) {
-      raw_.lines.push_back(source_.string_line());
+      raw_.lines.push_back(token());
       range_of(top.role, top.raw).end = raw_.lines.size();
     } else if (top.role == Role::Cell && (key_ == "source" || key_ == "input")) {
-      raw_.lines.push_back(source_.string_line());
+      raw_.lines.push_back(token());
       range_of(key_ == "input" ? Role::InputList : Role::SourceList, top.raw) = {raw_.lines.size() - 1, raw_.lines.size()};
     }
+  }
+
+  RawLineTable::Token token() {
+    return {source_.string_line(), source_.string_open() + 1, source_.string_close()};
   }
 
   bool close() {
@@ -587,14 +606,17 @@ const RawLineTable::CellLines* raw_lines_for(const json& cell, const RawLineTabl
 // Where each source string starts in the joined source, and its raw line. The per-line
 // mapping is derived only when a finding asks (raw_line_of), so loading pays one small vector
 // per code cell.
-std::vector<RawPiece> source_raw_pieces(const json& source, const int* element_lines, size_t elements) {
+std::vector<RawPiece> source_raw_pieces(const json& source, const RawLineTable::Token* tokens, size_t elements) {
   std::vector<RawPiece> pieces;
   if (elements == 0) return pieces;
-  if (source.is_string()) return {{0, element_lines[0]}};
+  if (source.is_string()) return {{0, tokens[0].line, tokens[0].begin, tokens[0].end}};
   pieces.reserve(source.size());
   size_t offset = 0, k = 0;
+  // One token per element; a count that disagrees leaves the raw ranges unknown.
+  bool exact = elements == source.size();
   for (const auto& part : source) {
-    pieces.push_back({offset, element_lines[std::min(k++, elements - 1)]});
+    const auto& t = tokens[std::min(k++, elements - 1)];
+    pieces.push_back({offset, t.line, exact ? t.begin : 1, exact ? t.end : 0});
     offset += part.get_ref<const std::string&>().size();
   }
   return pieces;

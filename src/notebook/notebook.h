@@ -25,6 +25,10 @@ struct Output {
 struct RawPiece {
   size_t offset = 0;  // in Cell::source
   int line = 0;       // in the .ipynb file
+  // The string token's bytes in the .ipynb file, between its quotes (still JSON-escaped):
+  // what --fix splices (src/fix/). raw_end < raw_begin when unknown.
+  size_t raw_begin = 0;
+  size_t raw_end = 0;
 };
 
 struct Cell {

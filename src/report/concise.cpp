@@ -5,7 +5,7 @@ namespace lstmlint::report {
 
 void write_concise(std::ostream& out, const std::vector<engine::FileResult>& results, const TextOptions& options) {
   for (const auto& r : results)
-    for (const auto& f : r.findings) out << finding_line(f, options.color) << "\n";
+    for (const auto& f : r.findings) out << finding_line(f, options.color, options.unsafe_fixes) << "\n";
   if (!options.quiet) out << summary_line(results) << "\n";
 }
 

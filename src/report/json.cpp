@@ -18,6 +18,14 @@ nlohmann::ordered_json finding_json(const engine::Finding& f) {
   j["location"] = {{"row", f.span.start.line}, {"column", f.span.start.column}};
   j["end_location"] = {{"row", f.span.end.line}, {"column", f.span.end.column}};
   if (f.replay) j["replay"] = replay_json(f);
+  // docs/fixes.md: edits are byte ranges of the cell's source (JSON-decoded), as ruff's
+  // "fix" object with "applicability", "message" and "edits".
+  if (f.fix) {
+    nlohmann::ordered_json edits = nlohmann::ordered_json::array();
+    for (const auto& e : f.fix->edits)
+      edits.push_back({{"cell", e.cell}, {"start_byte", e.begin}, {"end_byte", e.end}, {"content", e.text}});
+    j["fix"] = {{"applicability", f.fix->safe ? "safe" : "unsafe"}, {"message", f.fix->description}, {"edits", edits}};
+  }
   return j;
 }
 

@@ -24,6 +24,8 @@ std::optional<Format> parse_format(std::string_view name);
 struct TextOptions {
   bool color = false;
   bool quiet = false;  // findings only: no code frames, no summary
+  bool unsafe_fixes = false;  // --unsafe-fixes: unsafe fixes count as applicable ([*])
+  int fixed = -1;             // --fix: how many findings were fixed (the summary says so)
 };
 
 // Writes `results` in `format`. Text and concise honour `options`; the machine formats ignore it.
@@ -46,7 +48,11 @@ void write_statistics_json(std::ostream& out, const std::vector<engine::FileResu
 nlohmann::ordered_json finding_json(const engine::Finding& f);
 
 // The header line of a finding: `path:cell N:line:col: CODE [name] message` (text, concise).
-std::string finding_line(const engine::Finding& f, bool color);
+// `[*]` follows the name when the finding has a fix --fix applies (`unsafe_fixes`: unsafe ones too).
+std::string finding_line(const engine::Finding& f, bool color, bool unsafe_fixes = false);
+
+// "[*] 2 fixable with --fix." and how many more --unsafe-fixes would add; empty when none.
+std::string fixable_footer(const std::vector<engine::FileResult>& results, bool unsafe_fixes);
 
 // Replay outcomes: lines under a finding in text, a `replay` object in JSON.
 void write_replay_text(std::ostream& out, const engine::Finding& f, bool color, bool quiet);

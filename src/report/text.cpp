@@ -81,25 +81,52 @@ std::string summary_line(const std::vector<engine::FileResult>& results) {
   return s.str();
 }
 
-std::string finding_line(const engine::Finding& f, bool color) {
+std::string finding_line(const engine::Finding& f, bool color, bool unsafe_fixes) {
   Palette p{color};
   std::ostringstream s;
   s << p.bold() << f.filename << ":cell " << f.span.start.cell << ":" << f.span.start.line << ":" << f.span.start.column
-    << ":" << p.reset() << " " << p.severity(f.severity) << f.code << p.reset() << " [" << f.name << "] " << f.message;
+    << ":" << p.reset() << " " << p.severity(f.severity) << f.code << p.reset() << " [" << f.name << "] "
+    << (f.fix && (f.fix->safe || unsafe_fixes) ? "[*] " : "") << f.message;
   return s.str();
+}
+
+std::string fixable_footer(const std::vector<engine::FileResult>& results, bool unsafe_fixes) {
+  int fixable = 0, hidden = 0;
+  for (const auto& r : results)
+    for (const auto& f : r.findings) {
+      if (!f.fix) continue;
+      if (f.fix->safe || unsafe_fixes) ++fixable;
+      else ++hidden;
+    }
+  std::string footer;
+  if (fixable > 0) footer = "[*] " + std::to_string(fixable) + " fixable with --fix" + (unsafe_fixes ? " --unsafe-fixes." : ".");
+  if (hidden > 0)
+    footer += std::string(footer.empty() ? "" : " ") + "(" + std::to_string(hidden) + " more fixable with --fix --unsafe-fixes.)";
+  return footer;
 }
 
 void write_text(std::ostream& out, const std::vector<engine::FileResult>& results, const TextOptions& options) {
   Palette p{options.color};
   for (const auto& r : results) {
     for (const auto& f : r.findings) {
-      out << finding_line(f, options.color) << "\n";
+      out << finding_line(f, options.color, options.unsafe_fixes) << "\n";
       if (!options.quiet) write_frame(out, f, p);
       write_replay_text(out, f, options.color, options.quiet);
       if (!options.quiet) out << "\n";
     }
   }
-  if (!options.quiet) out << summary_line(results) << "\n";
+  if (options.quiet) return;
+  if (options.fixed < 0) {
+    out << summary_line(results) << "\n";
+  } else {
+    int remaining = 0;
+    for (const auto& r : results) remaining += static_cast<int>(r.findings.size());
+    int total = options.fixed + remaining;
+    out << "Found " << total << (total == 1 ? " finding" : " findings") << " (" << options.fixed << " fixed, " << remaining
+        << " remaining).\n";
+  }
+  std::string footer = fixable_footer(results, options.unsafe_fixes);
+  if (!footer.empty()) out << footer << "\n";
 }
 
 }  // namespace lstmlint::report

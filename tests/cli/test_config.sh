@@ -238,5 +238,30 @@ check "mixed: the bad directory's notebook is reported not linted" \
 check "mixed: the configuration error is printed once, before the rest" \
   test "$(head -1 "$T/err")" = "error: mixed_bad/.lstm-lint.toml:4:22: 'severity.shuffled-timesteps': expected one of error, warning, info, got \"fatal\""
 
+# --fix and --diff follow each notebook's configuration: an ignored rule is not fixed.
+SHUF=$SRC/fixtures/shuffled-timesteps/fires_steps_viewed_as_one_sequence.ipynb
+mkdir -p fixcfg/ignored fixcfg/perfile fixcfg/plain
+printf 'ignore = ["shuffled-timesteps"]\n' >fixcfg/ignored/.lstm-lint.toml
+printf '[per-file-ignores]\n"keep_*.ipynb" = ["LSTM201"]\n' >fixcfg/perfile/.lstm-lint.toml
+cp "$SHUF" fixcfg/ignored/nb.ipynb
+cp "$SHUF" fixcfg/perfile/keep_nb.ipynb
+cp "$SHUF" fixcfg/perfile/fix_nb.ipynb
+cp "$SHUF" fixcfg/plain/nb.ipynb
+run --diff fixcfg/ignored fixcfg/perfile/keep_nb.ipynb
+check "--diff: nothing to fix where the configuration ignores the rule (exit 0)" test $rc -eq 0
+check "--diff: says so" grep -qxF "No fixes available." "$T/err"
+run --fix fixcfg
+check "--fix: ignored by the configuration: bytes unchanged" cmp -s "$SHUF" fixcfg/ignored/nb.ipynb
+check "--fix: ignored by per-file-ignores: bytes unchanged" cmp -s "$SHUF" fixcfg/perfile/keep_nb.ipynb
+check "--fix: the same notebook under another name is fixed" grep -q 'shuffle=False' fixcfg/perfile/fix_nb.ipynb
+check "--fix: without a configuration it is fixed" grep -q 'shuffle=False' fixcfg/plain/nb.ipynb
+run --fix --isolated fixcfg/ignored
+check "--fix --isolated: the configuration's ignore no longer applies" grep -q 'shuffle=False' fixcfg/ignored/nb.ipynb
+mkdir -p fixcfg/broken && cp "$SHUF" fixcfg/broken/nb.ipynb && printf 'selct = []\n' >fixcfg/broken/.lstm-lint.toml
+run --fix fixcfg/broken
+check "--fix under a broken configuration: exit 2" test $rc -eq 2
+check "--fix under a broken configuration: not fixed" cmp -s "$SHUF" fixcfg/broken/nb.ipynb
+check "--fix under a broken configuration: named" grep -qF "error: fixcfg/broken/nb.ipynb: not linted: its configuration" "$T/err"
+
 echo "$pass passed, $fails failed"
 [ $fails -eq 0 ]
