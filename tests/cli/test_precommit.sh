@@ -2,7 +2,8 @@
 # The pre-commit hook for real: this repository's .pre-commit-hooks.yaml, used from a git repo
 # of its own (as a remote hooks repo is), installed in a temporary project; a notebook with a
 # finding blocks the commit, the fixed notebook passes, other files skip the hook, and the hook
-# never changes a file. Skipped (77) without pre-commit. Offline: nothing is downloaded.
+# never changes a file unless its args ask for --fix (then pre-commit blocks the commit that the
+# hook changed, and the fixed notebook commits). Skipped (77) without pre-commit. Offline.
 set -u
 BIN=$1
 SRC=$2
@@ -90,6 +91,31 @@ git add a.ipynb b.ipynb
 git commit -m "two notebooks" > "$T/two.log" 2>&1; rc=$?
 check "two bad notebooks block the commit" test $rc -ne 0
 check "both are reported in one run" test "$(grep -c "^Found .* in 2 notebooks" "$T/two.log")" -eq 1
+
+# Fixes only when asked: with `args: [--fix]` the hook turns off the timestep shuffling in place, pre-commit
+# blocks the commit because the hook changed a file, and the fixed notebook then commits.
+git reset -q HEAD a.ipynb b.ipynb && rm -f a.ipynb b.ipynb
+cat > .pre-commit-config.yaml <<EOF
+repos:
+  - repo: $T/hooks
+    rev: $rev
+    hooks:
+      - id: lstm-lint
+        args: [--fix]
+EOF
+git add .pre-commit-config.yaml && git commit -qm "fix on commit"
+SHUFFLED=$SRC/fixtures/shuffled-timesteps/fires_steps_viewed_as_one_sequence.ipynb
+cp "$SHUFFLED" fixme.ipynb
+git add fixme.ipynb
+before=$(commits)
+git commit -m "fix me" > "$T/fix.log" 2>&1; rc=$?
+check "--fix: the first commit is blocked" test $rc -ne 0
+check "--fix: pre-commit says the hook changed files" grep -q "files were modified by this hook" "$T/fix.log"
+check "--fix: the notebook was rewritten" test "$(cmp -s "$SHUFFLED" fixme.ipynb; echo $?)" -ne 0
+check "--fix: the loader no longer shuffles timesteps" grep -q 'shuffle=False' fixme.ipynb
+git add fixme.ipynb
+git commit -m "fixed" > "$T/fix2.log" 2>&1; rc=$?
+check "--fix: the fixed notebook commits" test $rc -eq 0 -a "$(commits)" -eq $((before + 1))
 
 echo "precommit: $pass passed, $fails failed"
 test $fails -eq 0
