@@ -6,7 +6,6 @@
 namespace lstmlint::replay {
 
 namespace {
-constexpr double kNoise = 1e-6;
 }
 
 void replay_batch_first_mismatch(Experiment& x) {

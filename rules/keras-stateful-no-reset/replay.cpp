@@ -5,7 +5,6 @@
 namespace lstmlint::replay {
 
 namespace {
-constexpr double kNoise = 1e-6;
 constexpr int64_t kMaxBatches = 16;  // batches per epoch actually run: enough to carry a state
 }  // namespace
 

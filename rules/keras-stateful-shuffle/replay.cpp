@@ -8,7 +8,6 @@ namespace lstmlint::replay {
 
 namespace {
 constexpr double kContinuityThreshold = 0.5;  // CONFIRMED below: most rows continue a stranger
-constexpr double kNoise = 1e-6;
 constexpr int64_t kMaxIndexSamples = int64_t(1) << 20;
 constexpr int64_t kMaxStateBatches = 16;
 

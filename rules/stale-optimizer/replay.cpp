@@ -6,7 +6,7 @@
 namespace lstmlint::replay {
 
 namespace {
-constexpr int kSteps = 5;
+constexpr int kOptimizerSteps = 5;
 
 std::vector<torch::Tensor> snapshot(ReferenceModel& m) {
   std::vector<torch::Tensor> out;
@@ -35,7 +35,7 @@ Outcome train_new_model(Experiment& x, const LayerConfig& config, const LossFn& 
   if (optimizer_over_new) optimizer = make_optimizer(optimizer_name, b.parameters(), lr);
   auto a_before = snapshot(a), b_before = snapshot(b);
   seed(2);
-  for (int step = 0; step < kSteps; ++step) {
+  for (int step = 0; step < kOptimizerSteps; ++step) {
     x.budget.check();
     torch::Tensor input = random_input(config, seq_len, batch, config.input_size);
     torch::Tensor target = loss.random_target(batch, width, 1.0);
@@ -74,7 +74,7 @@ void replay_stale_optimizer(Experiment& x) {
   r.metric("old_model_max_change", notebook.a_change, "parameter");
   r.metric("new_model_grad_norm", notebook.b_grad_norm, "gradient");
   r.metric("control_new_model_max_change", control.b_change, "parameter");
-  std::string steps = std::to_string(kSteps) + " " + spec.used()["optimizer"].get<std::string>() + " steps";
+  std::string steps = std::to_string(kOptimizerSteps) + " " + spec.used()["optimizer"].get<std::string>() + " steps";
   if (notebook.b_grad_norm == 0 || control.b_change == 0) {
     r.inconclusive("even an optimizer over the new model does not move it in " + steps + " (change " +
                    fmt(control.b_change) + ", gradient norm " + fmt(notebook.b_grad_norm) + "); lr " + fmt(lr) +

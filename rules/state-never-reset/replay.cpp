@@ -5,7 +5,6 @@
 namespace lstmlint::replay {
 
 namespace {
-constexpr double kNoise = 1e-6;
 }
 
 void replay_state_never_reset(Experiment& x) {

@@ -6,7 +6,7 @@
 namespace lstmlint::replay {
 
 namespace {
-constexpr int kSteps = 3;            // the notebook's loop: two steps suffice, a third shows it is not the first
+constexpr int kLoopSteps = 3;            // the notebook's loop: two steps suffice, a third shows it is not the first
 constexpr int kRetainSteps = 8;      // retain_graph=True: enough steps to see growth
 constexpr double kGrowthThreshold = 2.0;  // graph of the last step / graph of the first
 
@@ -70,7 +70,7 @@ void replay_state_not_detached(Experiment& x) {
   seed(1);
   ReferenceModel model(config, width);
   auto optimizer = make_optimizer(optimizer_name, model.parameters(), lr);
-  StepLog loop = run_loop(x, model, optimizer.get(), loss, seq_len, batch, width, state_mode, retain, kSteps);
+  StepLog loop = run_loop(x, model, optimizer.get(), loss, seq_len, batch, width, state_mode, retain, kLoopSteps);
   r.metric("steps_run", loop.steps_run, "steps");
   r.metric("failed_at_step", loop.failed_at, "step");
   r.metric("graph_nodes_first_step", double(loop.graph_nodes.front()), "nodes");

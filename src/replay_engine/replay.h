@@ -80,6 +80,9 @@ inline constexpr const char* kNotConfirmed = "NOT CONFIRMED";
 inline constexpr const char* kInconclusive = "INCONCLUSIVE";
 inline constexpr const char* kNoReplay = "NO REPLAY";
 
+// Differences in an output or a state at or below this are float noise, not an effect.
+inline constexpr double kNoise = 1e-6;
+
 struct Result {
   std::string verdict = kInconclusive;
   std::string summary;
