@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "engine/baseline.h"
 #include "engine/fail_on.h"
+#include "engine/file_write.h"
 #include "engine/registry.h"
 #include "engine/runner.h"
 #include "fix/run.h"
@@ -162,9 +163,9 @@ bool write_report(const CheckOptions& opts, const std::vector<engine::FileResult
     std::cout << out.str() << std::flush;
     return true;
   }
-  std::string error = report::write_file_atomically(opts.output_file, out.str());
+  std::string error = engine::write_file_atomically(opts.output_file, out.str());
   if (error.empty()) return true;
-  std::cerr << "error: " << error << "\n";
+  std::cerr << "error: cannot write " << opts.output_file << ": " << error << "\n";
   return false;
 }
 

@@ -1,7 +1,8 @@
 // Baseline fingerprints, reading a baseline file, hiding what it records, and writing it atomically.
 #include "engine/baseline.h"
 
-#include <unistd.h>
+#include "engine/file_write.h"
+
 
 #include <algorithm>
 #include <cerrno>
@@ -96,20 +97,6 @@ std::string read_file(const std::string& file) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Closes, syncs and renames a temporary file over the target; removes it on any failure.
-void commit(const std::string& tmp, const std::string& file, const std::string& text) {
-  FILE* out = std::fopen(tmp.c_str(), "wb");
-  if (!out) fail(file, std::string("cannot create ") + tmp + ": " + std::strerror(errno));
-  int error = 0;
-  if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fflush(out) != 0 || fsync(fileno(out)) != 0)
-    error = errno;
-  if (std::fclose(out) != 0 && !error) error = errno;
-  if (!error && std::rename(tmp.c_str(), file.c_str()) != 0) error = errno;
-  if (!error) return;
-  std::remove(tmp.c_str());
-  fail(file, std::string("cannot write: ") + std::strerror(error));
 }
 
 }  // namespace
@@ -222,7 +209,7 @@ int write_baseline(const std::string& file, const std::vector<FileResult>& resul
   doc["version"] = kBaselineVersion;
   doc["entries"] = std::move(entries);
   std::string text = doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-  commit(file + ".tmp." + std::to_string(getpid()), file, text);
+  if (std::string error = write_file_atomically(file, text); !error.empty()) fail(file, "cannot write: " + error);
   return static_cast<int>(doc["entries"].size());
 }
 

@@ -1,7 +1,6 @@
 // Fixes spliced into the original .ipynb bytes: only the edited source characters change.
 #include "fix/fix.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,8 +10,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <memory>
 #include <sstream>
+
+#include "engine/file_write.h"
+#include "notebook/utf8.h"
 
 namespace lstmlint::fix {
 namespace {
@@ -33,24 +34,6 @@ std::optional<unsigned> hex4(std::string_view body, size_t at) {
     v = v * 16 + static_cast<unsigned>(h);
   }
   return v;
-}
-
-void append_utf8(std::string& out, unsigned cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // One step through a JSON string body: the raw bytes one character or escape takes, and the
@@ -88,22 +71,11 @@ bool step(std::string_view body, size_t at, size_t& raw_length, std::string& dec
     auto low = hex4(body, at + 8);
     if (!low || *low < 0xDC00 || *low > 0xDFFF) return false;
     raw_length = 12;
-    append_utf8(decoded, 0x10000 + ((*cp - 0xD800) << 10) + (*low - 0xDC00));
+    utf8::append(decoded, 0x10000 + ((*cp - 0xD800) << 10) + (*low - 0xDC00));
     return true;
   }
-  append_utf8(decoded, *cp);
+  utf8::append(decoded, *cp);
   return true;
-}
-
-// The code point of the UTF-8 sequence at `at` and its length; invalid bytes count as one.
-unsigned decode_utf8(std::string_view s, size_t at, size_t& length) {
-  auto b = static_cast<unsigned char>(s[at]);
-  int extra = b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : b >= 0xC0 ? 1 : 0;
-  if (at + static_cast<size_t>(extra) >= s.size()) extra = 0;
-  unsigned cp = extra == 0 ? b : extra == 1 ? (b & 0x1F) : extra == 2 ? (b & 0x0F) : (b & 0x07);
-  for (int i = 1; i <= extra; ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[at + static_cast<size_t>(i)]) & 0x3F);
-  length = static_cast<size_t>(extra) + 1;
-  return cp;
 }
 
 std::string u_escape(unsigned unit) {
@@ -245,15 +217,13 @@ std::string json_escape(std::string_view text, bool ascii_only) {
   for (size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80 && ascii_only) {
-      size_t length = 1;
-      unsigned cp = decode_utf8(text, i, length);
+      char32_t cp = utf8::next_code_point(text, i);
       if (cp >= 0x10000) {
         cp -= 0x10000;
         out += u_escape(0xD800 + (cp >> 10)) + u_escape(0xDC00 + (cp & 0x3FF));
       } else {
         out += u_escape(cp);
       }
-      i += length;
       continue;
     }
     ++i;
@@ -444,59 +414,23 @@ std::string read_all(const std::string& path, bool& ok) {
   return s.str();
 }
 
-std::string os_error(const std::string& what) { return what + ": " + std::strerror(errno); }
-
 }  // namespace
 
-std::string replace_if_unchanged(const std::string& given, std::string_view expected, const std::string& bytes) {
-  // A symlink stays a symlink: the file it points to is what gets replaced.
-  std::unique_ptr<char, void (*)(void*)> real(realpath(given.c_str(), nullptr), &std::free);
-  if (!real) return os_error("cannot resolve the path");
-  const std::string path = real.get();
+std::string replace_if_unchanged(const std::string& path, std::string_view expected, const std::string& bytes) {
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return os_error("cannot stat the file");
+  if (stat(path.c_str(), &st) != 0) return std::string("cannot stat the file: ") + std::strerror(errno);
   // Root may write anything; a file without write permission is still not ours to replace.
   if ((st.st_mode & 0222) == 0 || access(path.c_str(), W_OK) != 0) return "the file is read-only; not fixed";
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string temp = dir + "/." + name + ".lstm-lint-fix-XXXXXX";
-  std::vector<char> buffer(temp.begin(), temp.end());
-  buffer.push_back('\0');
-  int fd = mkstemp(buffer.data());
-  if (fd < 0) return os_error("cannot create a temporary file in " + dir);
-  temp = buffer.data();
-  auto fail = [&](const std::string& message) {
-    if (fd >= 0) close(fd);
-    unlink(temp.c_str());
-    return message;
-  };
-  if (fchmod(fd, st.st_mode & 07777) != 0) return fail(os_error("cannot set the temporary file's mode"));
-  if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) return fail(os_error("cannot keep the file's owner"));
-  for (size_t written = 0; written < bytes.size();) {
-    ssize_t n = write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(os_error("cannot write the temporary file"));
-    written += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) return fail(os_error("cannot sync the temporary file"));
-  int closed = close(fd);
-  fd = -1;
-  if (closed != 0) return fail(os_error("cannot close the temporary file"));
-  if (const char* hook = std::getenv("LSTM_LINT_TEST_BEFORE_REPLACE"); hook && *hook) {
-    int status = std::system(hook);
-    (void)status;  // the hook only simulates another writer
-  }
-  bool ok = false;
-  std::string now = read_all(path, ok);
-  if (!ok || now != expected) return fail("changed on disk since it was read; not fixed");
-  if (rename(temp.c_str(), path.c_str()) != 0) return fail(os_error("cannot replace the file"));
-  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
-  return {};
+  return engine::write_file_atomically(path, bytes, [&]() -> std::string {
+    if (const char* hook = std::getenv("LSTM_LINT_TEST_BEFORE_REPLACE"); hook && *hook) {
+      int status = std::system(hook);
+      (void)status;  // the hook only simulates another writer
+    }
+    bool ok = false;
+    std::string now = read_all(path, ok);
+    if (!ok || now != expected) return "changed on disk since it was read; not fixed";
+    return {};
+  });
 }
 
 }  // namespace lstmlint::fix

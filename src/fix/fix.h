@@ -52,9 +52,9 @@ Result apply(std::string_view bytes, const notebook::Notebook& nb, const std::ve
 std::string unified_diff(const std::string& old_text, const std::string& new_text, const std::string& old_name,
                          const std::string& new_name);
 
-// Replaces `path` by `bytes` atomically (a temporary file in the same directory, fsync,
-// rename, the file's mode kept), unless the file no longer holds `expected`, the bytes it was
-// read with. Returns an error message (without the path), empty on success.
+// Replaces `path` by `bytes` (engine::write_file_atomically) unless the file is read-only or
+// no longer holds `expected`, the bytes it was read with, just before the rename. Returns an
+// error message (without the path), empty on success.
 // Test-only hook: LSTM_LINT_TEST_BEFORE_REPLACE names a shell command run after the temporary
 // file is written and before the check, so tests can change the file in that window.
 std::string replace_if_unchanged(const std::string& path, std::string_view expected, const std::string& bytes);

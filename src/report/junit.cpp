@@ -1,55 +1,10 @@
 // JUnit XML reporter, for CI systems that show test results: one testsuite per run, one
 // testcase per notebook, a <failure> per finding and an <error> for a notebook that could not be read.
+#include "notebook/utf8.h"
 #include "report/report.h"
 
 namespace lstmlint::report {
 namespace {
-
-// Decodes one UTF-8 character at `i` and moves past it; an invalid or truncated sequence
-// gives U+FFFD and moves one byte.
-char32_t next_code_point(const std::string& s, size_t& i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char lead = byte(i);
-  if (lead < 0x80) {
-    ++i;
-    return lead;
-  }
-  size_t extra = (lead & 0xE0) == 0xC0 ? 1 : (lead & 0xF0) == 0xE0 ? 2 : (lead & 0xF8) == 0xF0 ? 3 : 0;
-  if (extra == 0 || i + extra >= s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  char32_t cp = lead & (0x3F >> extra);
-  for (size_t k = 1; k <= extra; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  i += extra + 1;
-  static const char32_t smallest[] = {0, 0x80, 0x800, 0x10000};
-  if (cp < smallest[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0xFFFD;  // overlong, surrogate
-  return cp;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // XML 1.0 allows tab, newline, carriage return and most of Unicode; anything else (control
 // characters from saved outputs, U+FFFE/U+FFFF) would make the whole report unparsable.
@@ -64,7 +19,7 @@ std::string xml_escape(const std::string& text, bool attribute) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    char32_t cp = next_code_point(text, i);
+    char32_t cp = utf8::next_code_point(text, i);
     if (!allowed_in_xml(cp)) continue;
     switch (cp) {
       case '&': out += "&amp;"; break;
@@ -75,7 +30,7 @@ std::string xml_escape(const std::string& text, bool attribute) {
       case '\n': out += attribute ? "&#10;" : "\n"; break;
       case '\r': out += "&#13;"; break;
       case '\t': out += attribute ? "&#9;" : "\t"; break;
-      default: append_utf8(out, cp);
+      default: utf8::append(out, cp);
     }
   }
   return out;

@@ -61,8 +61,4 @@ nlohmann::ordered_json replay_json(const engine::Finding& f);
 // "Found 3 findings (1 error, 2 warnings) in 2 notebooks." or "All checks passed!"
 std::string summary_line(const std::vector<engine::FileResult>& results);
 
-// Replaces `path` with `bytes` atomically: a temporary file in the same directory, then a
-// rename, so a reader never sees half a report. Returns an error message, empty on success.
-std::string write_file_atomically(const std::string& path, const std::string& bytes);
-
 }  // namespace lstmlint::report

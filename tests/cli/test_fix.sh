@@ -51,7 +51,7 @@ fix_case() {
     local fixed; fixed=$(sum "$nb")
     "$BIN" --select "$rule" $unsafe --fix "$nb" > /dev/null 2>&1
     check "$what: a second --fix is a no-op" test "$(sum "$nb")" = "$fixed"
-    check "$what: no temporary file is left" test "$(ls -a "$T/$name" | grep -c lstm-lint-fix)" -eq 0
+    check "$what: no temporary file is left" test "$(ls -a "$T/$name" | grep -c '\.lstm-lint-')" -eq 0
   done
 }
 
@@ -111,7 +111,7 @@ LSTM_LINT_TEST_BEFORE_REPLACE="printf ' ' >> '$NB'" "$BIN" --select shuffled-tim
 check "race: exit 2" test $rc -eq 2
 check "race: said" grep -qx "error: $NB: changed on disk since it was read; not fixed" "$T/err"
 check "race: the other writer's bytes stay" cmp -s "$NB" <(cat "$SHUF"; printf ' ')
-check "race: no temporary file is left" test "$(ls -a "$T/misc" | grep -c lstm-lint-fix)" -eq 0
+check "race: no temporary file is left" test "$(ls -a "$T/misc" | grep -c '\.lstm-lint-')" -eq 0
 
 # A read-only file; the file's mode is kept; other files are still fixed.
 cp "$SHUF" "$NB"

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/fail_on.h"
+#include "engine/file_write.h"
 #include "engine/registry.h"
 #include "report/report.h"
 
@@ -205,19 +206,19 @@ TEST_CASE("the report file is replaced atomically, keeping its mode", "[report][
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::string path = (dir / "report.txt").string();
-  CHECK(report::write_file_atomically(path, "first\n").empty());
+  CHECK(lstmlint::engine::write_file_atomically(path, "first\n").empty());
   CHECK(read_file(path) == "first\n");
   chmod(path.c_str(), 0640);
   struct stat before {};
   stat(path.c_str(), &before);
-  CHECK(report::write_file_atomically(path, "second\n").empty());
+  CHECK(lstmlint::engine::write_file_atomically(path, "second\n").empty());
   struct stat after {};
   stat(path.c_str(), &after);
   CHECK(read_file(path) == "second\n");
   CHECK(after.st_ino != before.st_ino);  // a new file renamed over the old one
   CHECK((after.st_mode & 07777) == 0640);
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);  // no temporary left
-  std::string error = report::write_file_atomically((dir / "no-such-dir" / "r.txt").string(), "x");
-  CHECK(error.find("no-such-dir/r.txt") != std::string::npos);
+  std::string error = lstmlint::engine::write_file_atomically((dir / "no-such-dir" / "r.txt").string(), "x");
+  CHECK(error == "cannot create a temporary file in " + (dir / "no-such-dir").string() + ": No such file or directory");
   fs::remove_all(dir);
 }
