@@ -163,6 +163,11 @@ check "--output-file: text report" grep -q "^ooo.ipynb:cell 2:1:1: LSTM101" "$T/
 check "--output-file: unwritable path exits 2" test $rc -eq 2
 check "--output-file: unwritable path is named" grep -q "missing-dir/r.txt" "$T/stderr"
 check "--output-file: and stdout stays empty" test ! -s "$T/stdout"
+# A symlinked report stays a symlink; the file it points to gets the report.
+mkdir -p "$T/links" && echo old > "$T/links/target.txt" && ln -s target.txt "$T/links/link.txt"
+"$BIN" --output-file "$T/links/link.txt" ooo.ipynb > /dev/null 2>&1
+check "--output-file: a symlink stays a symlink" test -L "$T/links/link.txt"
+check "--output-file: its target gets the report" grep -q "^ooo.ipynb:cell 2:1:1: LSTM101" "$T/links/target.txt"
 
 # --- --statistics: counts per rule, most first; summary unless -q; json; other formats refused
 for i in 1 2 3; do cp undefined.ipynb "u$i.ipynb"; done
