@@ -273,6 +273,7 @@ int run_check(const CheckOptions& opts) {
   if (int status = use_baseline(opts, results, selections, baseline_summary); status >= 0) return status;
   // Replay only what will be reported: after suppressions and the baseline.
   std::vector<bool> replay_failed = replay_files(results, plan.settings);
+  if (report::parse_format(opts.format) == report::Format::Sarif) fix::locate_fixes(results, paths, stdin_bytes);
   if (!write_report(opts, results, baseline_summary)) return 2;
   if (failed) return 2;
   if (opts.exit_zero) return 0;

@@ -115,6 +115,8 @@ std::uint64_t content_hash(const notebook::Notebook& nb, const Finding& f) {
   return fnv_field(h, normalized(span_text(lines, f.span)));
 }
 
+std::uint64_t source_hash(std::string_view text) { return fnv_field(kFnvOffset, text); }
+
 std::string fingerprint(const Finding& f, const std::string& relative_path) {
   std::uint64_t h = f.content_hash;
   for (unsigned char c : relative_path) h = (h ^ c) * kFnvPrime;

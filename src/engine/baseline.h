@@ -18,6 +18,10 @@ namespace lstmlint::engine {
 // normalized source, the flagged line and the flagged text (see docs/suppressions.md).
 std::uint64_t content_hash(const notebook::Notebook& nb, const Finding& f);
 
+// FNV-1a 64 of a text as it is (not normalized): tells whether a cell still holds the source
+// a fix was computed for (Edit::cell_hash).
+std::uint64_t source_hash(std::string_view text);
+
 // The finding's fingerprint in a baseline: the content hash continued over the notebook's
 // path relative to the baseline file's folder; 16 hex digits.
 std::string fingerprint(const Finding& f, const std::string& relative_path);

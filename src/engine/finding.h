@@ -63,6 +63,20 @@ struct Edit {
   size_t begin = 0;
   size_t end = 0;
   std::string text;
+  std::uint64_t cell_hash = 0;  // source_hash of the cell's source when linted (set by the runner)
+};
+
+// One replacement in the .ipynb file's own bytes: [begin, end) become `text`, already
+// JSON-escaped as the file stores it. Lines and columns (1-based, columns in code points) are
+// the raw file's, end exclusive, as SARIF regions count them.
+struct FileEdit {
+  size_t begin = 0;
+  size_t end = 0;
+  int line = 0;
+  int column = 0;
+  int end_line = 0;
+  int end_column = 0;
+  std::string text;
 };
 
 // How a finding can be fixed (docs/fixes.md): --fix applies safe fixes, --unsafe-fixes the
@@ -71,6 +85,9 @@ struct Fix {
   std::string description;  // "Replace `shuffle=True` with `shuffle=False`"
   bool safe = true;
   std::vector<Edit> edits;
+  // The same fix in the file's bytes, for reporters that describe changes to the file (SARIF);
+  // filled by fix::locate_in_file on request, empty when not asked for or not mappable.
+  std::vector<FileEdit> file_edits;
 };
 
 struct Finding {

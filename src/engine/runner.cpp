@@ -78,6 +78,10 @@ FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
   result.findings.insert(result.findings.end(), late.begin(), late.end());
   for (auto& f : result.findings) {
     f.content_hash = content_hash(nb, f);
+    if (f.fix)
+      for (auto& e : f.fix->edits)
+        if (e.cell >= 1 && static_cast<size_t>(e.cell) <= nb.cells.size())
+          e.cell_hash = source_hash(nb.cells[static_cast<size_t>(e.cell - 1)].source);
     if (auto it = severity_.find(f.code); it != severity_.end()) f.severity = it->second;
   }
   if (replay_specs_)

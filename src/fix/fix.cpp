@@ -11,7 +11,10 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
+#include "engine/baseline.h"
 #include "engine/file_write.h"
 #include "notebook/utf8.h"
 
@@ -321,6 +324,57 @@ Result apply(std::string_view bytes, const notebook::Notebook& nb, const std::ve
   }
   if (!problem.empty()) result = {std::string(bytes), {}, {}, "internal error, nothing fixed: " + problem};
   return result;
+}
+
+namespace {
+
+// 1-based line and column (in code points) of byte `at`, lines split at '\n' as raw_line counts
+// them; `line_starts` holds the offset where each line starts.
+std::pair<int, int> line_and_column(std::string_view bytes, const std::vector<size_t>& line_starts, size_t at) {
+  size_t line = static_cast<size_t>(std::upper_bound(line_starts.begin(), line_starts.end(), at) - line_starts.begin());
+  int column = 1;
+  for (size_t i = line_starts[line - 1]; i < at; ++i)
+    if ((static_cast<unsigned char>(bytes[i]) & 0xC0) != 0x80) ++column;
+  return {static_cast<int>(line), column};
+}
+
+}  // namespace
+
+void locate_in_file(std::string_view bytes, const notebook::Notebook& nb, std::vector<engine::Finding>& findings) {
+  bool ascii_only = writes_ascii_only(bytes);
+  std::vector<size_t> line_starts;
+  for (auto& f : findings) {
+    if (!f.fix || f.fix->edits.empty()) continue;
+    f.fix->file_edits.clear();
+    std::vector<Splice> splices;
+    bool mapped = true;
+    for (size_t k = 0; mapped && k < f.fix->edits.size(); ++k) {
+      const engine::Edit& e = f.fix->edits[k];
+      mapped = e.cell >= 1 && static_cast<size_t>(e.cell) <= nb.cells.size();
+      if (!mapped) break;
+      const notebook::Cell& cell = nb.cells[static_cast<size_t>(e.cell - 1)];
+      CellSplicer splicer(bytes, cell, ascii_only);
+      mapped = engine::source_hash(cell.source) == e.cell_hash && splicer.verify().empty() &&
+               splicer.splice(e, splices).empty();
+    }
+    if (!mapped) continue;
+    if (line_starts.empty()) {
+      line_starts.push_back(0);
+      for (size_t i = 0; i < bytes.size(); ++i)
+        if (bytes[i] == '\n') line_starts.push_back(i + 1);
+    }
+    // In file order; insertions at one point keep the order of their edits.
+    std::stable_sort(splices.begin(), splices.end(), [](const Splice& a, const Splice& b) { return a.begin < b.begin; });
+    for (auto& s : splices) {
+      engine::FileEdit edit;
+      edit.begin = s.begin;
+      edit.end = s.end;
+      std::tie(edit.line, edit.column) = line_and_column(bytes, line_starts, s.begin);
+      std::tie(edit.end_line, edit.end_column) = line_and_column(bytes, line_starts, s.end);
+      edit.text = std::move(s.text);
+      f.fix->file_edits.push_back(std::move(edit));
+    }
+  }
 }
 
 namespace {

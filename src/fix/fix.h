@@ -47,6 +47,12 @@ struct Result {
 Result apply(std::string_view bytes, const notebook::Notebook& nb, const std::vector<engine::Finding>& findings,
              bool unsafe);
 
+// Fills Fix::file_edits of each fixable finding: its edits as replacements in `bytes`, the
+// file `nb` was parsed from, each fix on its own (a SARIF consumer applies one fix at a time).
+// A fix whose cells no longer hold the source it was computed for (Edit::cell_hash), or whose
+// edits cannot be mapped to the file, gets none.
+void locate_in_file(std::string_view bytes, const notebook::Notebook& nb, std::vector<engine::Finding>& findings);
+
 // A unified diff of two texts by lines, with three lines of context, headed `--- old_name`,
 // `+++ new_name`; empty when the texts are equal.
 std::string unified_diff(const std::string& old_text, const std::string& new_text, const std::string& old_name,

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -168,6 +169,23 @@ int run(const std::vector<std::string>& paths, const std::vector<engine::FileOpt
   for (const auto& r : results)
     if (!r.findings.empty()) return 1;
   return 0;
+}
+
+void locate_fixes(std::vector<engine::FileResult>& results, const std::vector<std::string>& paths,
+                  const std::string& stdin_bytes) {
+  for (size_t i = 0; i < results.size() && i < paths.size(); ++i) {
+    auto& r = results[i];
+    bool fixable = std::any_of(r.findings.begin(), r.findings.end(), [](const auto& f) { return f.fix.has_value(); });
+    if (r.error || !fixable) continue;
+    std::string bytes, error;
+    if (paths[i] == "-") bytes = stdin_bytes;
+    else if (!read_file(paths[i], bytes, error)) continue;
+    try {
+      locate_in_file(bytes, notebook::parse_notebook(bytes, r.path), r.findings);
+    } catch (const notebook::NotebookError&) {
+      // Changed since it was linted: its findings are reported without file edits.
+    }
+  }
 }
 
 }  // namespace lstmlint::fix

@@ -30,4 +30,11 @@ int run(const std::vector<std::string>& paths, const std::vector<engine::FileOpt
         const std::vector<std::string>& blocked, const std::string& stdin_bytes, const std::string& stdin_error,
         const RunOptions& options);
 
+// For reporters that describe fixes as changes to the file (SARIF): re-reads each notebook of
+// `results` that has a fixable finding (paths[i] for results[i]; "-" is `stdin_bytes`) and
+// fills its findings' Fix::file_edits (locate_in_file). A file that cannot be re-read or no
+// longer holds what was linted keeps its findings without them.
+void locate_fixes(std::vector<engine::FileResult>& results, const std::vector<std::string>& paths,
+                  const std::string& stdin_bytes);
+
 }  // namespace lstmlint::fix

@@ -94,6 +94,30 @@ json cell_properties(const engine::Finding& f) {
   return p;
 }
 
+// The fix as SARIF describes one: replacements in the .ipynb file's text, each region given
+// by raw line and column (code points, run.columnKind) and by byte offset, in file order and
+// relative to the file as it is. Safe or unsafe, as --fix and --unsafe-fixes see it, goes in
+// the properties.
+json fixes(const engine::Fix& fix, const std::string& path, size_t artifact) {
+  json replacements = json::array();
+  for (const auto& e : fix.file_edits) {
+    json replacement;
+    replacement["deletedRegion"] = {{"startLine", e.line},     {"startColumn", e.column},
+                                    {"endLine", e.end_line},   {"endColumn", e.end_column},
+                                    {"byteOffset", e.begin},   {"byteLength", e.end - e.begin}};
+    if (!e.text.empty()) replacement["insertedContent"] = {{"text", e.text}};
+    replacements.push_back(std::move(replacement));
+  }
+  json change;
+  change["artifactLocation"] = artifact_location(path, artifact);
+  change["replacements"] = std::move(replacements);
+  json one;
+  one["description"] = {{"text", fix.description}};
+  one["artifactChanges"] = json::array({std::move(change)});
+  one["properties"] = {{"applicability", fix.safe ? "safe" : "unsafe"}};
+  return json::array({std::move(one)});
+}
+
 json result(const engine::Finding& f, const std::string& path, size_t artifact, const std::map<std::string, size_t>& rule_index) {
   json physical;
   physical["artifactLocation"] = artifact_location(path, artifact);
@@ -114,6 +138,7 @@ json result(const engine::Finding& f, const std::string& path, size_t artifact, 
   r["locations"] = json::array({std::move(location)});
   // Code scanning tracks an alert across commits by this; it survives cells added above.
   r["partialFingerprints"] = {{"lstmLint/v1", engine::fingerprint(f, path)}};
+  if (f.fix && !f.fix->file_edits.empty()) r["fixes"] = fixes(*f.fix, path, artifact);
   json properties;
   properties["notebook"] = cell_properties(f);
   properties["help"] = f.help;
@@ -153,6 +178,7 @@ void write_sarif(std::ostream& out, const std::vector<engine::FileResult>& resul
   run["invocations"] = json::array({std::move(invocation)});
   run["artifacts"] = std::move(artifacts);
   run["results"] = std::move(findings);
+  run["columnKind"] = "unicodeCodePoints";  // the columns of fixes' regions
 
   json doc;
   doc["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SARIF output: valid against the SARIF 2.1.0 schema, rules and ruleIndex consistent, and each
 # region.startLine the raw .ipynb line that really holds the flagged source line (pretty-printed,
-# string-form, minified and nbformat 3 notebooks); load errors as tool execution notifications.
+# string-form, minified and nbformat 3 notebooks); load errors as tool execution notifications;
+# fixes as replacements in the file that give what --fix writes, by bytes and by code-point columns.
 # Skipped (77) without python3-jsonschema.
 set -u
 BIN=$1
@@ -54,6 +55,11 @@ for c in nb["cells"]:
         cells.append({"cell_type": c["cell_type"], "source": c["source"], "metadata": {}})
 v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": "v3"}, "worksheets": [{"cells": cells, "metadata": {}}]}
 json.dump(v3, open(os.path.join(out, "nbformat3.ipynb"), "w"), indent=1)
+# minified with raw UTF-8 before the fixed code on its line: byte and code-point columns differ
+u = json.loads(json.dumps(nb))
+u["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": ["π ≈ 3.14 — ünïcödé 😀"]})
+with open(os.path.join(out, "unicode_minified.ipynb"), "w", encoding="utf-8") as f:
+    json.dump(u, f, separators=(",", ":"), ensure_ascii=False)
 # a path that needs URI escaping
 json.dump(nb, open(os.path.join(out, "dir with space", "a#b%c.ipynb"), "w"), indent=1)
 PY
@@ -61,7 +67,13 @@ printf '{"cells": [' > layouts/broken.ipynb
 cp "${fixtures[@]}" .
 names=()
 for f in "${fixtures[@]}"; do names+=("$(basename "$f")"); done
-inputs=("${names[@]}" layouts/string_sources.ipynb layouts/minified.ipynb layouts/nbformat3.ipynb "layouts/dir with space/a#b%c.ipynb")
+inputs=("${names[@]}" layouts/string_sources.ipynb layouts/minified.ipynb layouts/nbformat3.ipynb
+        layouts/unicode_minified.ipynb "layouts/dir with space/a#b%c.ipynb")
+# What --fix makes of the notebooks with a single fixable finding (safe or unsafe).
+mkdir fixed
+cp "${names[0]}" "${names[2]}" "${names[3]}" fixed/
+"$BIN" --fix --unsafe-fixes fixed/*.ipynb > /dev/null 2>&1
+"$BIN" --format sarif --stdin-filename stdin.ipynb - < "${names[2]}" > stdin.sarif
 
 "$BIN" --format sarif "${inputs[@]}" > ok.sarif; rc=$?
 "$BIN" --format json "${inputs[@]}" > ok.json
@@ -69,13 +81,15 @@ inputs=("${names[@]}" layouts/string_sources.ipynb layouts/minified.ipynb layout
 "$BIN" --format sarif "${names[0]}" layouts/broken.ipynb > failed.sarif 2> failed.err; rc_failed=$?
 "$BIN" --format sarif "${names[4]}" > clean.sarif; rc_clean=$?
 
-$PY - "$SCHEMA" "$rc" "$rc_failed" "$rc_clean" "${inputs[@]}" <<'PY'
+$PY - "$SCHEMA" "$rc" "$rc_failed" "$rc_clean" "${names[0]}" "${names[2]}" "${names[3]}" -- "${inputs[@]}" <<'PY'
 import json, sys
 import jsonschema
 
 schema = json.load(open(sys.argv[1]))
 rc, rc_failed, rc_clean = map(int, sys.argv[2:5])
-inputs = sys.argv[5:]
+dash = sys.argv.index("--")
+single_fix = sys.argv[5:dash]
+inputs = sys.argv[dash + 1:]
 fails = []
 def check(name, ok, detail=""):
     if not ok:
@@ -84,7 +98,7 @@ def check(name, ok, detail=""):
 
 validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
 docs = {}
-for name in ("ok.sarif", "failed.sarif", "clean.sarif"):
+for name in ("ok.sarif", "failed.sarif", "clean.sarif", "stdin.sarif"):
     doc = json.load(open(name))
     docs[name] = doc
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
@@ -167,6 +181,80 @@ for r, f in zip(results, findings):
     if path == "layouts/minified.ipynb":
         check("minified: line 1", region["startLine"] == 1)
 check("every layout had findings", all(n > 0 for n in checked.values()), checked)
+
+# Fixes: a result's replacements, applied to the file by byte offsets or by lines and
+# code-point columns (run.columnKind), give the same bytes; the notebook then differs from the
+# original only in the cells that the JSON report's edits name, exactly as those edits say.
+check("columnKind", run.get("columnKind") == "unicodeCodePoints", run.get("columnKind"))
+def offset_of(data, line, column):
+    starts = [0] + [i + 1 for i, b in enumerate(data) if b == 10]
+    at = starts[line - 1]
+    for _ in range(column - 1):
+        at += 1
+        while at < len(data) and (data[at] & 0xC0) == 0x80:
+            at += 1
+    return at
+def apply_replacements(data, replacements, by_lines):
+    spans = []
+    for rep in replacements:
+        reg = rep["deletedRegion"]
+        if by_lines:
+            span = (offset_of(data, reg["startLine"], reg["startColumn"]), offset_of(data, reg["endLine"], reg["endColumn"]))
+        else:
+            span = (reg["byteOffset"], reg["byteOffset"] + reg["byteLength"])
+        spans.append(span + (rep.get("insertedContent", {}).get("text", "").encode("utf-8"),))
+    check("replacements in file order, not overlapping",
+          all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans)
+    out = bytearray(data)
+    for begin, end, text in reversed(spans):
+        out[begin:end] = text
+    return bytes(out)
+def sources(data):
+    nb = json.loads(data)
+    cells = nb["cells"] if "cells" in nb else [c for w in nb["worksheets"] for c in w["cells"]]
+    out = []
+    for c in cells:
+        src = c.get("source", c.get("input"))
+        out.append("".join(src) if isinstance(src, list) else src)
+    return out
+
+fixes_checked, kinds, by_path = 0, set(), {}
+for r, f in zip(results, findings):
+    if "fix" not in f:
+        check("no SARIF fix without a fix", "fixes" not in r, r.get("fixes"))
+        continue
+    check("a fixable finding has one SARIF fix", len(r.get("fixes", [])) == 1, f["filename"])
+    if len(r.get("fixes", [])) != 1:
+        continue
+    fx = r["fixes"][0]
+    change = fx["artifactChanges"][0]
+    path = unescape(change["artifactLocation"]["uri"])
+    check("fix: the result's own file", change["artifactLocation"] == r["locations"][0]["physicalLocation"]["artifactLocation"])
+    check("fix: description", fx["description"]["text"] == f["fix"]["message"])
+    check("fix: applicability", fx["properties"]["applicability"] == f["fix"]["applicability"])
+    data = open(path, "rb").read()
+    by_bytes = apply_replacements(data, change["replacements"], False)
+    check("fix: lines/columns and byte offsets agree", by_bytes == apply_replacements(data, change["replacements"], True), path)
+    expected = sources(data)
+    for cell in sorted({e["cell"] for e in f["fix"]["edits"]}):
+        src = expected[cell - 1].encode("utf-8")
+        for e in sorted((e for e in f["fix"]["edits"] if e["cell"] == cell), key=lambda e: -e["start_byte"]):
+            src = src[:e["start_byte"]] + e["content"].encode("utf-8") + src[e["end_byte"]:]
+        expected[cell - 1] = src.decode("utf-8")
+    check("fix: the notebook changes as the JSON edits say", sources(by_bytes) == expected, (path, f["code"]))
+    by_path.setdefault(path, []).append(by_bytes)
+    fixes_checked += 1
+    kinds.add((f["code"], f["fix"]["applicability"]))
+check("fixes were checked in every layout", fixes_checked >= 15, fixes_checked)
+check("safe and unsafe fixes were checked", {a for _, a in kinds} == {"safe", "unsafe"}, kinds)
+for name in single_fix:
+    check("fix: the same bytes as --fix (%s)" % name, by_path.get(name) == [open("fixed/" + name, "rb").read()],
+          len(by_path.get(name, [])))
+stdin_results = docs["stdin.sarif"]["runs"][0]["results"]
+file_results = [r for r in results if unescape(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) == single_fix[1]]
+check("stdin: the same replacements as the file",
+      [x["fixes"][0]["artifactChanges"][0]["replacements"] for x in stdin_results] ==
+      [x["fixes"][0]["artifactChanges"][0]["replacements"] for x in file_results] and len(stdin_results) == 1)
 check("pretty-printed findings sit on many different lines", len(lines_seen) > 10, len(lines_seen))
 
 failed = docs["failed.sarif"]["runs"][0]

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/baseline.h"
 #include "fix/fix.h"
 #include "helpers.h"
 #include "notebook/notebook.h"
@@ -243,4 +244,45 @@ TEST_CASE("shuffled-timesteps: only a literal True is flipped", "[fix][rules]") 
   REQUIRE(findings.size() == 1);
   REQUIRE(findings[0].fix);
   CHECK(fixed_source(literal, findings[0]).find("shuffle=False)") != std::string::npos);
+}
+
+TEST_CASE("locate_in_file: a fix as replacements in the file, with raw lines and code-point columns", "[fix][locate]") {
+  // Line 2 holds "é" before the edit, so a byte column (18) and a code-point column (17) differ.
+  const std::string text = "{\"nbformat\":4,\"nbformat_minor\":5,\"metadata\":{},\"cells\":[{\"cell_type\":\"code\","
+                           "\"metadata\":{},\"outputs\":[],\"execution_count\":null,\"source\":[\"a\\n\",\n"
+                           " \"\xc3\xa9 = f(shuffle=True)\"]}]}";
+  auto nb = parse_notebook(text, "t.ipynb");
+  const std::string& source = nb.cells[0].source;
+  const auto hash = lstmlint::engine::source_hash(source);
+  size_t at = source.find("True");
+  std::vector<Finding> findings{with_fix({{1, at, at + 4, "False", hash}}), Finding{},
+                                with_fix({{1, 2, 2, "h = h.detach()\n", hash}}),
+                                with_fix({{1, at, at + 4, "False", hash + 1}})};
+  lstmlint::fix::locate_in_file(text, nb, findings);
+
+  REQUIRE(findings[0].fix->file_edits.size() == 1);
+  const auto& flip = findings[0].fix->file_edits[0];
+  size_t raw = text.find("True");
+  CHECK(flip.begin == raw);
+  CHECK(flip.end == raw + 4);
+  CHECK(flip.text == "False");
+  CHECK(flip.line == 2);
+  CHECK(flip.column == 17);
+  CHECK(flip.end_line == 2);
+  CHECK(flip.end_column == 21);
+  // The same bytes as --fix makes of that fix alone.
+  std::string spliced = text;
+  spliced.replace(flip.begin, flip.end - flip.begin, flip.text);
+  CHECK(spliced == lstmlint::fix::apply(text, nb, {findings[0]}, false).bytes);
+
+  CHECK_FALSE(findings[1].fix.has_value());
+  // A new line before the second list element becomes a new element, inserted at its quote.
+  REQUIRE(findings[2].fix->file_edits.size() == 1);
+  const auto& insert = findings[2].fix->file_edits[0];
+  CHECK(insert.begin == insert.end);
+  CHECK(insert.begin == text.find("\"\xc3\xa9"));
+  CHECK((insert.line == 2 && insert.column == 2 && insert.end_line == 2 && insert.end_column == 2));
+  CHECK(insert.text == "\"h = h.detach()\\n\",\n ");
+  // A cell that no longer holds the source the fix was computed for gets no file edits.
+  CHECK(findings[3].fix->file_edits.empty());
 }
