@@ -2,7 +2,9 @@
 // The input is decoded into a valid nbformat-4 notebook (see fuzzing::decode_notebook in
 // fuzz_common.h: NUL-separated records, one header byte each for kind / execution count /
 // output), serialised with nlohmann::json and linted with Linter::lint_bytes. A valid notebook
-// must lint without an error; findings must point inside their cell; both reporters run.
+// must lint without an error; findings must point inside their cell; every fix must apply, and
+// its file edits (the SARIF form) must give exactly the bytes --fix writes; the text, JSON and
+// SARIF reporters run.
 #include <cstdint>
 #include <exception>
 #include <sstream>
@@ -10,6 +12,7 @@
 #include <typeinfo>
 
 #include "engine/runner.h"
+#include "fix/fix.h"
 #include "fuzz_common.h"
 #include "notebook/notebook.h"
 #include "report/report.h"
@@ -56,11 +59,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  what + ": source_line is not the line at the span start");
     }
 
-    std::ostringstream text, json;
+    fix::locate_in_file(bytes, nb, result.findings);
+    for (const auto& f : result.findings) {
+      if (!f.fix || f.fix->edits.empty()) continue;
+      std::string what = f.code + " [" + f.name + "] fix at cell " + std::to_string(f.span.start.cell);
+      fix::Result alone = fix::apply(bytes, nb, {f}, true);
+      FUZZ_CHECK(alone.error.empty() && alone.fixed.size() == 1, what + ": not applied: " + alone.error);
+      FUZZ_CHECK(!f.fix->file_edits.empty(), what + ": not located in the file");
+      std::string spliced = bytes;
+      for (auto e = f.fix->file_edits.rbegin(); e != f.fix->file_edits.rend(); ++e) {
+        FUZZ_CHECK(e->begin <= e->end && e->end <= bytes.size(), what + ": file edit out of range");
+        spliced.replace(e->begin, e->end - e->begin, e->text);
+      }
+      FUZZ_CHECK(spliced == alone.bytes, what + ": its file edits differ from what --fix writes");
+    }
+    fix::Result all = fix::apply(bytes, nb, result.findings, true);
+    FUZZ_CHECK(all.error.empty(), "the fixes together were not applied: " + all.error);
+
+    std::ostringstream text, json, sarif;
     report::write_text(text, {result}, report::TextOptions{});
     report::write_json(json, {result});
     auto parsed = nlohmann::json::parse(json.str());  // throws if the report is not JSON
     FUZZ_CHECK(parsed.size() == result.findings.size(), "JSON report lost findings");
+    report::write_sarif(sarif, {result});
+    auto log = nlohmann::json::parse(sarif.str());
+    FUZZ_CHECK(log["runs"][0]["results"].size() == result.findings.size(), "SARIF report lost findings");
   } catch (const notebook::NotebookError& e) {
     fuzzing::fail(std::string("the loader rejected a generated notebook: ") + e.what());
   } catch (const std::exception& e) {
