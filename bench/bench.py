@@ -3,16 +3,23 @@
 
 Usage: /usr/bin/python3 bench/bench.py [BUILD_DIR] [CORPUS_DIR] [RUNS]
 Prints, from one run: notebooks/s and MB/s for lstm-lint and for the parse floor (read +
-JSON parse + tree-sitter parse of every code cell), their ratio, the start-up time of
-`lstm-lint --version`, and peak memory (max RSS) of `--version` and of the corpus run.
+JSON parse + tree-sitter parse of every code cell), their ratio, JSON alone (a plain DOM
+parse against lstm-lint's streaming loader, which skips output payloads unread), the
+start-up time of `lstm-lint --version`, and peak memory (max RSS) of `--version`, of the
+corpus run, of its largest notebook and of generated notebooks with one huge output.
+
+LSTM_LINT_BENCH_BIG_MB sets the size of the generated notebooks (default 500 MiB; 0 skips
+them); they are written by tests/malformed/make_cases.py to a temporary directory (or
+LSTM_LINT_BENCH_TMP) and deleted afterwards.
 """
 import glob
 import json
 import os
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
@@ -26,7 +33,9 @@ if not files:
 total_bytes = sum(os.path.getsize(f) for f in files)
 
 
-def rss_of(cmd):
+def measure(cmd):
+    """Wall seconds and peak RSS (MiB) of one run of cmd."""
+    start = time.perf_counter()
     pid = os.fork()
     if pid == 0:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -34,21 +43,28 @@ def rss_of(cmd):
         os.dup2(devnull, 2)
         os.execv(cmd[0], cmd)
     _, _, usage = os.wait4(pid, 0)
-    return usage.ru_maxrss  # KiB on Linux
+    return time.perf_counter() - start, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+
+
+def rss_of(cmd):
+    return measure(cmd)[1]
+
+
+def timed(cmd):
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
 
 
 cores = os.cpu_count() or 1
-lint_times, parallel_times, floor_times = [], [], []
+load_only = os.path.join(build, "bench", "load_only")
+lint_times, parallel_times, floor_times, dom_times, stream_times = [], [], [], [], []
 for _ in range(runs):  # interleaved, so machine noise hits all alike
-    start = time.perf_counter()
-    subprocess.run([lint, "-q", "--exit-zero", "-j", "1", *files], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lint_times.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    subprocess.run([lint, "-q", "--exit-zero", "-j", str(cores), *files], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    parallel_times.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    subprocess.run([floor, *files], stdout=subprocess.DEVNULL)
-    floor_times.append(time.perf_counter() - start)
+    lint_times.append(timed([lint, "-q", "--exit-zero", "-j", "1", *files]))
+    parallel_times.append(timed([lint, "-q", "--exit-zero", "-j", str(cores), *files]))
+    floor_times.append(timed([floor, *files]))
+    dom_times.append(timed([floor, "--json-only", *files]))
+    stream_times.append(timed([load_only, "1", *files]))
 
 startup = []
 for _ in range(max(30, runs)):
@@ -68,9 +84,31 @@ print(f"lstm-lint -j{cores} : {len(files) / par_med:8.1f} notebooks/s  {mb / par
 print(f"parse floor   : {len(files) / floor_med:8.1f} notebooks/s  {mb / floor_med:6.1f} MB/s  "
       f"{floor_med * 1000:7.1f} ms ({min(floor_times) * 1000:.1f}-{max(floor_times) * 1000:.1f})")
 print(f"ratio (lstm-lint -j1 throughput / floor throughput): {floor_med / lint_med:.2f}x  (goal >= 0.6x)")
+dom_med, stream_med = statistics.median(dom_times), statistics.median(stream_times)
+print(f"JSON alone    : DOM parse {mb / dom_med:6.1f} MB/s ({dom_med * 1000:.1f} ms); lstm-lint's streaming loader "
+      f"(payloads skipped) {mb / stream_med:6.1f} MB/s ({stream_med * 1000:.1f} ms): {dom_med / stream_med:.2f}x")
 print(f"start-up (lstm-lint --version): median {statistics.median(startup) * 1000:.2f} ms "
       f"(min {min(startup) * 1000:.2f}, max {max(startup) * 1000:.2f}) over {len(startup)} runs  (goal <= 10 ms)")
-print(f"peak memory: --version {rss_of([lint, '--version']) / 1024:.1f} MiB; "
-      f"whole corpus {rss_of([lint, '-q', '--exit-zero', *files]) / 1024:.1f} MiB; "
-      f"largest notebook ({max(os.path.getsize(f) for f in files) / 1e6:.1f} MB) "
-      f"{rss_of([lint, '-q', '--exit-zero', max(files, key=os.path.getsize)]) / 1024:.1f} MiB")
+largest = max(files, key=os.path.getsize)
+print(f"peak memory: --version {rss_of([lint, '--version']):.1f} MiB; "
+      f"whole corpus -j1 {rss_of([lint, '-q', '--exit-zero', '-j', '1', *files]):.1f} MiB, "
+      f"-j{cores} {rss_of([lint, '-q', '--exit-zero', '-j', str(cores), *files]):.1f} MiB; "
+      f"largest notebook ({os.path.getsize(largest) / 1e6:.1f} MB) "
+      f"{rss_of([lint, '-q', '--exit-zero', largest]):.1f} MiB (DOM floor {rss_of([floor, largest]):.1f} MiB)")
+
+big_mb = int(os.environ.get("LSTM_LINT_BENCH_BIG_MB", "500"))
+if big_mb > 0:
+    make_cases = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "malformed", "make_cases.py")
+    tmp = tempfile.mkdtemp(prefix="lstm-lint-bench-", dir=os.environ.get("LSTM_LINT_BENCH_TMP"))
+    try:
+        subprocess.run([sys.executable, make_cases, tmp, "--payload-mb", str(big_mb),
+                        "--only", "payload_image_png,payload_text_plain"], check=True, stdout=subprocess.DEVNULL)
+        for case, what in (("payload_image_png", "one base64 image/png output (dropped)"),
+                           ("payload_text_plain", "one text/plain output (kept, cut at 8 MiB)")):
+            path = os.path.join(tmp, "cases", case + ".ipynb")
+            seconds, rss = measure([lint, "-q", "--exit-zero", path])
+            floor_seconds, floor_rss = measure([floor, "--json-only", path])
+            print(f"generated {os.path.getsize(path) / 1e6:.0f} MB notebook, {what}: lstm-lint {seconds:.2f} s, "
+                  f"peak {rss:.1f} MiB; DOM parse {floor_seconds:.2f} s, peak {floor_rss:.1f} MiB")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
