@@ -31,20 +31,42 @@ std::optional<int> shape_arguments(const Model& model, const Call& c) {
   return static_cast<int>(c.args.size());
 }
 
+// Every shape query looks through parentheses and plain names alike: `(x)` is x, and a name is
+// the value of the one unconditional assignment that reaches this point. A parameter, a local,
+// or a name bound any other way stops the query.
+enum class Look { Other, Stop, Follow };
+Look look_through(const Model& model, TSNode& expr, int& cell, int& scope) {
+  if (is(expr, "parenthesized_expression")) {
+    auto kids = named_children(expr);
+    if (kids.size() != 1) return Look::Stop;
+    expr = kids[0];
+    return Look::Follow;
+  }
+  if (!is(expr, "identifier")) return Look::Other;
+  std::string name(model.text_of(expr, cell));
+  if (model.is_local(name, scope)) return Look::Stop;
+  const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
+  if (!b || b->conditional || b->kind != BindingKind::Assignment || python::null(b->value)) return Look::Stop;
+  expr = b->value;
+  cell = b->cell;
+  scope = 0;
+  return Look::Follow;
+}
+
+// A positive integer constant, or nothing.
+std::optional<long long> positive_int(const Model& model, TSNode n, int cell, int scope) {
+  auto v = model.value_of(n, cell, scope).as_int();
+  return v && *v > 0 ? v : std::nullopt;
+}
+
 }  // namespace
 
 std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope, int depth) {
   if (python::null(expr) || depth > 12) return std::nullopt;
-  if (is(expr, "parenthesized_expression")) {
-    auto kids = named_children(expr);
-    return kids.size() == 1 ? rank_of(model, kids[0], cell, scope, depth + 1) : std::nullopt;
-  }
-  if (is(expr, "identifier")) {
-    std::string name(model.text_of(expr, cell));
-    if (model.is_local(name, scope)) return std::nullopt;  // a parameter or local: not followed
-    const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
-    if (!b || b->conditional || b->kind != BindingKind::Assignment || python::null(b->value)) return std::nullopt;
-    return rank_of(model, b->value, b->cell, 0, depth + 1);
+  switch (look_through(model, expr, cell, scope)) {
+    case Look::Stop: return std::nullopt;
+    case Look::Follow: return rank_of(model, expr, cell, scope, depth + 1);
+    case Look::Other: break;
   }
   if (is(expr, "subscript")) {
     // x[a:b] keeps the rank; an integer index or anything else is not followed.
@@ -102,21 +124,12 @@ std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope,
 
 std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, int scope, int depth) {
   if (python::null(expr) || depth > 12) return std::nullopt;
-  auto positive = [&](TSNode n) -> std::optional<long long> {
-    auto v = model.value_of(n, cell, scope).as_int();
-    return v && *v > 0 ? v : std::nullopt;
-  };
-  if (is(expr, "parenthesized_expression")) {
-    auto kids = named_children(expr);
-    return kids.size() == 1 ? last_dim_of(model, kids[0], cell, scope, depth + 1) : std::nullopt;
+  switch (look_through(model, expr, cell, scope)) {
+    case Look::Stop: return std::nullopt;
+    case Look::Follow: return last_dim_of(model, expr, cell, scope, depth + 1);
+    case Look::Other: break;
   }
-  if (is(expr, "identifier")) {
-    std::string name(model.text_of(expr, cell));
-    if (model.is_local(name, scope)) return std::nullopt;  // a parameter or local: not followed
-    const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
-    if (!b || b->conditional || b->kind != BindingKind::Assignment || python::null(b->value)) return std::nullopt;
-    return last_dim_of(model, b->value, b->cell, 0, depth + 1);
-  }
+  auto positive = [&](TSNode n) { return positive_int(model, n, cell, scope); };
   if (is(expr, "subscript")) {
     auto kids = named_children(expr);
     if (kids.size() == 2 && is(kids[1], "slice")) return last_dim_of(model, field(expr, "value"), cell, scope, depth + 1);
@@ -158,21 +171,12 @@ std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, 
 
 std::optional<long long> first_dim_of(const Model& model, TSNode expr, int cell, int scope, int depth) {
   if (python::null(expr) || depth > 12) return std::nullopt;
-  auto positive = [&](TSNode n) -> std::optional<long long> {
-    auto v = model.value_of(n, cell, scope).as_int();
-    return v && *v > 0 ? v : std::nullopt;
-  };
-  if (is(expr, "parenthesized_expression")) {
-    auto kids = named_children(expr);
-    return kids.size() == 1 ? first_dim_of(model, kids[0], cell, scope, depth + 1) : std::nullopt;
+  switch (look_through(model, expr, cell, scope)) {
+    case Look::Stop: return std::nullopt;
+    case Look::Follow: return first_dim_of(model, expr, cell, scope, depth + 1);
+    case Look::Other: break;
   }
-  if (is(expr, "identifier")) {
-    std::string name(model.text_of(expr, cell));
-    if (model.is_local(name, scope)) return std::nullopt;
-    const Binding* b = model.reaching_binding(name, cell, ts_node_start_byte(expr));
-    if (!b || b->conditional || b->kind != BindingKind::Assignment || python::null(b->value)) return std::nullopt;
-    return first_dim_of(model, b->value, b->cell, 0, depth + 1);
-  }
+  auto positive = [&](TSNode n) { return positive_int(model, n, cell, scope); };
   if (is(expr, "subscript")) {
     auto kids = named_children(expr);
     if (kids.size() < 2 || !is(kids[1], "slice")) return std::nullopt;
