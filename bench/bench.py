@@ -66,11 +66,11 @@ for _ in range(runs):  # interleaved, so machine noise hits all alike
     dom_times.append(timed([floor, "--json-only", *files]))
     stream_times.append(timed([load_only, "1", *files]))
 
-startup = []
+demo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "sine_forecast.ipynb")
+startup, one_notebook = [], []
 for _ in range(max(30, runs)):
-    start = time.perf_counter()
-    subprocess.run([lint, "--version"], stdout=subprocess.DEVNULL)
-    startup.append(time.perf_counter() - start)
+    startup.append(timed([lint, "--version"]))
+    one_notebook.append(timed([lint, "--exit-zero", demo]))
 
 lint_med, floor_med = statistics.median(lint_times), statistics.median(floor_times)
 mb = total_bytes / 1e6
@@ -89,6 +89,9 @@ print(f"JSON alone    : DOM parse {mb / dom_med:6.1f} MB/s ({dom_med * 1000:.1f}
       f"(payloads skipped) {mb / stream_med:6.1f} MB/s ({stream_med * 1000:.1f} ms): {dom_med / stream_med:.2f}x")
 print(f"start-up (lstm-lint --version): median {statistics.median(startup) * 1000:.2f} ms "
       f"(min {min(startup) * 1000:.2f}, max {max(startup) * 1000:.2f}) over {len(startup)} runs  (goal <= 10 ms)")
+print(f"one notebook (examples/sine_forecast.ipynb, {os.path.getsize(demo) / 1e3:.1f} kB, text report): median "
+      f"{statistics.median(one_notebook) * 1000:.2f} ms (min {min(one_notebook) * 1000:.2f}, "
+      f"max {max(one_notebook) * 1000:.2f}) over {len(one_notebook)} runs")
 largest = max(files, key=os.path.getsize)
 print(f"peak memory: --version {rss_of([lint, '--version']):.1f} MiB; "
       f"whole corpus -j1 {rss_of([lint, '-q', '--exit-zero', '-j', '1', *files]):.1f} MiB, "
