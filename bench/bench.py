@@ -8,6 +8,8 @@ parse against lstm-lint's streaming loader, which skips output payloads unread),
 start-up time of `lstm-lint --version`, and peak memory (max RSS) of `--version`, of the
 corpus run, of its largest notebook and of generated notebooks with one huge output.
 
+Under valgrind (callgrind), lstm-lint -j1 and the floor also get instruction counts, which do
+not move with machine noise (LSTM_LINT_BENCH_INSTRUCTIONS=0 skips them; about a minute).
 LSTM_LINT_BENCH_BIG_MB sets the size of the generated notebooks (default 500 MiB; 0 skips
 them); they are written by tests/malformed/make_cases.py to a temporary directory (or
 LSTM_LINT_BENCH_TMP) and deleted afterwards.
@@ -15,6 +17,7 @@ LSTM_LINT_BENCH_TMP) and deleted afterwards.
 import glob
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,7 +37,7 @@ total_bytes = sum(os.path.getsize(f) for f in files)
 
 
 def measure(cmd):
-    """Wall seconds and peak RSS (MiB) of one run of cmd."""
+    """Wall seconds and peak RSS (MiB) of one run of cmd (forked here, to read its rusage)."""
     start = time.perf_counter()
     pid = os.fork()
     if pid == 0:
@@ -50,19 +53,54 @@ def rss_of(cmd):
     return measure(cmd)[1]
 
 
-def timed(cmd):
+def run(cmd):
+    """Wall seconds and CPU seconds (user + system) of one run of cmd. subprocess starts it
+    with vfork/posix_spawn, far cheaper than forking this interpreter, so short runs are fair."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def timed(cmd):
+    return run(cmd)[0]
+
+
+def spread(values, scale=1000.0, digits=1):
+    return f"{min(values) * scale:.{digits}f}-{max(values) * scale:.{digits}f}"
+
+
+def instructions(cmd):
+    """Instructions executed by cmd under valgrind (callgrind): the same count run after run,
+    whatever else the machine is doing, where wall and CPU time on a shared VM are not."""
+    out = tempfile.NamedTemporaryFile(prefix="lstm-lint-bench-cg-", delete=False)
+    out.close()
+    try:
+        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}", *cmd],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for line in r.stderr.splitlines():
+            if "Collected :" in line:
+                return int(line.split(":")[-1])
+        return None
+    finally:
+        os.unlink(out.name)
+
 
 
 cores = os.cpu_count() or 1
 load_only = os.path.join(build, "bench", "load_only")
 lint_times, parallel_times, floor_times, dom_times, stream_times = [], [], [], [], []
+lint_cpu, floor_cpu = [], []
 for _ in range(runs):  # interleaved, so machine noise hits all alike
-    lint_times.append(timed([lint, "-q", "--exit-zero", "-j", "1", *files]))
+    wall, cpu = run([lint, "-q", "--exit-zero", "-j", "1", *files])
+    lint_times.append(wall)
+    lint_cpu.append(cpu)
     parallel_times.append(timed([lint, "-q", "--exit-zero", "-j", str(cores), *files]))
-    floor_times.append(timed([floor, *files]))
+    wall, cpu = run([floor, *files])
+    floor_times.append(wall)
+    floor_cpu.append(cpu)
     dom_times.append(timed([floor, "--json-only", *files]))
     stream_times.append(timed([load_only, "1", *files]))
 
@@ -84,7 +122,18 @@ print(f"lstm-lint -j{cores} : {len(files) / par_med:8.1f} notebooks/s  {mb / par
       f"speed-up {lint_med / par_med:.2f}x on {cores} cores")
 print(f"parse floor   : {len(files) / floor_med:8.1f} notebooks/s  {mb / floor_med:6.1f} MB/s  "
       f"{floor_med * 1000:7.1f} ms ({min(floor_times) * 1000:.1f}-{max(floor_times) * 1000:.1f})")
-print(f"ratio (lstm-lint -j1 throughput / floor throughput): {floor_med / lint_med:.2f}x  (goal >= 0.6x)")
+paired = [f / l for f, l in zip(floor_times, lint_times)]  # each run's pair ran back to back
+paired_cpu = [f / l for f, l in zip(floor_cpu, lint_cpu)]
+print(f"ratio (lstm-lint -j1 throughput / floor throughput): {floor_med / lint_med:.2f}x of the medians; "
+      f"per run pair {statistics.median(paired):.2f}x ({spread(paired, 1, 2)}); in CPU time "
+      f"{statistics.median(paired_cpu):.2f}x ({spread(paired_cpu, 1, 2)}; lstm-lint {statistics.median(lint_cpu) * 1000:.0f} ms, "
+      f"floor {statistics.median(floor_cpu) * 1000:.0f} ms)  (goal >= 0.6x)")
+if os.environ.get("LSTM_LINT_BENCH_INSTRUCTIONS", "1") != "0" and shutil.which("valgrind"):
+    lint_ir = instructions([lint, "-q", "--exit-zero", "-j", "1", *files])
+    floor_ir = instructions([floor, *files])
+    if lint_ir and floor_ir:
+        print(f"instructions (valgrind, repeatable): lstm-lint -j1 {lint_ir / 1e9:.2f} G, floor {floor_ir / 1e9:.2f} G: "
+              f"ratio {floor_ir / lint_ir:.2f}x")
 dom_med, stream_med = statistics.median(dom_times), statistics.median(stream_times)
 print(f"JSON alone    : DOM parse {mb / dom_med:6.1f} MB/s ({dom_med * 1000:.1f} ms); lstm-lint's streaming loader "
       f"(payloads skipped) {mb / stream_med:6.1f} MB/s ({stream_med * 1000:.1f} ms): {dom_med / stream_med:.2f}x")
