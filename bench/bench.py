@@ -15,7 +15,6 @@ them); they are written by tests/malformed/make_cases.py to a temporary director
 LSTM_LINT_BENCH_TMP) and deleted afterwards.
 """
 import glob
-import json
 import os
 import resource
 import shutil
@@ -88,7 +87,6 @@ def instructions(cmd):
         os.unlink(out.name)
 
 
-
 cores = os.cpu_count() or 1
 load_only = os.path.join(build, "bench", "load_only")
 lint_times, parallel_times, floor_times, dom_times, stream_times = [], [], [], [], []
@@ -116,12 +114,12 @@ mb = total_bytes / 1e6
 print(f"corpus: {len(files)} notebooks, {mb:.1f} MB; {runs} interleaved runs, medians (min-max)")
 par_med = statistics.median(parallel_times)
 print(f"lstm-lint -j1 : {len(files) / lint_med:8.1f} notebooks/s  {mb / lint_med:6.1f} MB/s  "
-      f"{lint_med * 1000:7.1f} ms ({min(lint_times) * 1000:.1f}-{max(lint_times) * 1000:.1f})")
+      f"{lint_med * 1000:7.1f} ms ({spread(lint_times)})")
 print(f"lstm-lint -j{cores} : {len(files) / par_med:8.1f} notebooks/s  {mb / par_med:6.1f} MB/s  "
-      f"{par_med * 1000:7.1f} ms ({min(parallel_times) * 1000:.1f}-{max(parallel_times) * 1000:.1f}); "
+      f"{par_med * 1000:7.1f} ms ({spread(parallel_times)}); "
       f"speed-up {lint_med / par_med:.2f}x on {cores} cores")
 print(f"parse floor   : {len(files) / floor_med:8.1f} notebooks/s  {mb / floor_med:6.1f} MB/s  "
-      f"{floor_med * 1000:7.1f} ms ({min(floor_times) * 1000:.1f}-{max(floor_times) * 1000:.1f})")
+      f"{floor_med * 1000:7.1f} ms ({spread(floor_times)})")
 paired = [f / l for f, l in zip(floor_times, lint_times)]  # each run's pair ran back to back
 paired_cpu = [f / l for f, l in zip(floor_cpu, lint_cpu)]
 print(f"ratio (lstm-lint -j1 throughput / floor throughput): {floor_med / lint_med:.2f}x of the medians; "
