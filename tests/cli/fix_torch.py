@@ -7,6 +7,8 @@ fail); after, no cell may raise anything and the training cell must print its la
 Usage: fix_torch.py LSTM_LINT SOURCE_DIR   (exit 77: skipped without torch/nbclient/ipykernel)
 """
 
+import faulthandler
+import importlib.util
 import os
 import re
 import shutil
@@ -23,8 +25,10 @@ def skip(why):
     sys.exit(77)
 
 
-def execute(path):
-    """Runs every code cell top to bottom; returns the executed notebook."""
+def execute(generate, path):
+    """Runs every code cell top to bottom; returns the executed notebook. The kernel talks over
+    private Unix sockets (generate.private_sockets), so kernels of tests running side by side
+    cannot race for a TCP port."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -32,8 +36,9 @@ def execute(path):
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
-    NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=600,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    with generate.private_sockets() as config:
+        NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=600,
+                       resources={"metadata": {"path": str(path.parent)}}, config=config).execute()
     return nb
 
 
@@ -48,6 +53,9 @@ def printed(nb):
 
 
 def main():
+    # ctest kills this test at its 900 s TIMEOUT without a word; before that, print every
+    # thread's stack (which kernel call hangs) and fail.
+    faulthandler.dump_traceback_later(840, exit=True)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     if len(sys.argv) != 3:
         print(__doc__)
@@ -59,6 +67,9 @@ def main():
         import torch  # noqa: F401
     except ImportError as e:
         skip(f"needs python3-torch, python3-nbclient and python3-ipykernel ({e})")
+    spec = importlib.util.spec_from_file_location("generate", source_dir / "fixtures" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
     fixtures = sorted((source_dir / "fixtures" / "state-not-detached").glob("fires_*.ipynb"))
     failures, passed = [], 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +77,7 @@ def main():
             name = fixture.stem
             nb_path = Path(tmp) / fixture.name
             shutil.copyfile(fixture, nb_path)
-            before = execute(nb_path)
+            before = execute(generate, nb_path)
             if not any(SIGNATURE.search(e) for e in errors(before)):
                 failures.append(f"{name}: the unfixed notebook did not raise the backward error: {errors(before)}")
                 continue
@@ -75,7 +86,7 @@ def main():
             if p.returncode != 0 or "(1 fixed, 0 remaining)" not in p.stdout:
                 failures.append(f"{name}: --fix exited {p.returncode}: {p.stdout}{p.stderr}")
                 continue
-            after = execute(nb_path)
+            after = execute(generate, nb_path)
             if errors(after):
                 failures.append(f"{name}: the fixed notebook still raises: {errors(after)}")
                 continue

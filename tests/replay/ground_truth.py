@@ -21,6 +21,7 @@ Usage: ground_truth.py LSTM_LINT LSTM_LINT_REPLAY SOURCE_DIR   (exit 77: skipped
 """
 
 import concurrent.futures
+import faulthandler
 import importlib.util
 import json
 import os
@@ -85,6 +86,9 @@ def lint(lstm_lint, replay, notebook, rule):
 
 
 def main():
+    # ctest kills this test at its 900 s TIMEOUT without a word; before that, print every
+    # thread's stack (which kernel call hangs) and fail.
+    faulthandler.dump_traceback_later(840, exit=True)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiets the kernels' debugger warnings
     if len(sys.argv) != 4:
         print(__doc__)

@@ -39,6 +39,7 @@ Usage: ground_truth_measured.py LSTM_LINT LSTM_LINT_REPLAY SOURCE_DIR [RULE ...]
 """
 
 import concurrent.futures
+import faulthandler
 import contextlib
 import json
 import os
@@ -174,6 +175,9 @@ def shown(bug):
 
 
 def main():
+    # ctest kills this test at its 900 s TIMEOUT without a word; before that, print every
+    # thread's stack (which kernel call hangs) and fail.
+    faulthandler.dump_traceback_later(840, exit=True)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # the kernels share the CPUs, as in generate.py -j
     if len(sys.argv) < 4:

@@ -2,7 +2,6 @@
 """Replay tests: pipes JSON experiments through the real lstm-lint-replay and checks verdicts and
 key metrics. Usage: test_replay.py LSTM_LINT_REPLAY GROUP (exit 77 = skipped: not built)."""
 import json
-import math
 import os
 import subprocess
 import sys
