@@ -204,27 +204,40 @@ class ByteSource {
     counted_ = pos_;
   }
 
+  // Jumps from backslash to backslash, never past the next quote, which is searched for once
+  // per buffer and again only after an escaped one: each byte is scanned about once. (Two
+  // memchr calls to the end of the buffer after every escape scanned 64 KiB per `\n` of a
+  // training log: 53% of all instructions on a 20 MB text/plain output.)
   void skip_to_closing_quote() {
     bool escaped = false;
+    const char* quote = nullptr;  // the next '"' at or after pos_, or nullptr: none in the buffer
+    bool quote_searched = false;
     for (;;) {
-      if (pos_ == size_ && !refill()) return;  // unterminated: the lexer reports the end of input
-      const char* start = data_ + pos_;
-      if (!escaped) {
-        // Fast path: jump to the next quote or backslash.
-        const void* q = std::memchr(start, '"', size_ - pos_);
-        const void* b = std::memchr(start, '\\', size_ - pos_);
-        const char* stop = static_cast<const char*>(q);
-        if (b && (!stop || static_cast<const char*>(b) < stop)) stop = static_cast<const char*>(b);
-        if (!stop) {
-          pos_ = size_;
-          continue;
-        }
-        pos_ = static_cast<size_t>(stop - data_) + 1;
-        if (*stop == '"') return;
-        escaped = true;
-      } else {
+      if (pos_ == size_) {
+        if (!refill()) return;  // unterminated: the lexer reports the end of input
+        quote_searched = false;
+      }
+      if (escaped) {
         ++pos_;
         escaped = false;
+        continue;
+      }
+      const char* start = data_ + pos_;
+      const char* end = data_ + size_;
+      if (!quote_searched || (quote && quote < start)) {  // first look, or that quote was escaped
+        quote = static_cast<const char*>(std::memchr(start, '"', static_cast<size_t>(end - start)));
+        quote_searched = true;
+      }
+      const char* limit = quote ? quote : end;
+      const void* backslash = std::memchr(start, '\\', static_cast<size_t>(limit - start));
+      if (backslash) {
+        pos_ = static_cast<size_t>(static_cast<const char*>(backslash) - data_) + 1;
+        escaped = true;
+      } else if (quote) {
+        pos_ = static_cast<size_t>(quote - data_) + 1;
+        return;
+      } else {
+        pos_ = size_;
       }
     }
   }

@@ -311,3 +311,36 @@ TEST_CASE("findings carry the raw lines of their start and end", "[notebook][raw
   CHECK(result.findings[0].raw_line == 5);
   CHECK(result.findings[0].raw_end_line == 5);
 }
+
+TEST_CASE("dropped strings skip escaped quotes and backslashes at every offset of a chunk boundary", "[notebook][raw]") {
+  // The skip jumps from backslash to backslash and remembers the next quote: an escaped quote
+  // (\"), an escaped backslash before the real closing quote (\\"), and an escape split by the
+  // 64 KiB chunk boundary must all land on the right closing quote, or the cells after the
+  // payload are misread.
+  const std::string unit = R"(ab\"c\\d\n\\)";  // one escaped quote, two escaped backslashes, \n
+  for (size_t shift = 0; shift < unit.size() + 2; ++shift) {
+    std::string payload = std::string(shift, 'A');
+    while (payload.size() < 70000) payload += unit;
+    payload += R"(\\)";  // ends in an escaped backslash, right before the closing quote
+    std::string text =
+        "{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": [\n"
+        "{\"cell_type\": \"code\", \"execution_count\": 1, \"metadata\": {}, \"outputs\": [\n"
+        "{\"output_type\": \"display_data\", \"metadata\": {}, \"data\": {\"image/png\": \"" + payload +
+        "\", \"text/plain\": \"<Figure>\"}}],\n"
+        "\"source\": [\"x = \\\"1\\\"\\n\", \"y = 2\"]},\n"
+        "{\"cell_type\": \"code\", \"execution_count\": 2, \"metadata\": {}, \"outputs\": [],\n"
+        "\"source\": \"z = 3\"}]}\n";
+    auto path = (std::filesystem::temp_directory_path() / "lstm-lint-skip-escapes.ipynb").string();
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    auto nb = load_notebook_file(path);
+    std::filesystem::remove(path);
+    INFO("payload shifted by " << shift);
+    REQUIRE(nb.cells.size() == 2);
+    CHECK(nb.cells[0].source == "x = \"1\"\ny = 2");
+    REQUIRE(nb.cells[0].outputs.size() == 1);
+    CHECK(nb.cells[0].outputs[0].text == "<Figure>");
+    CHECK(raw_lines_of(nb.cells[0]) == Lines{4, 4});
+    CHECK(nb.cells[1].source == "z = 3");
+    CHECK(raw_lines_of(nb.cells[1]) == Lines{6});
+  }
+}
