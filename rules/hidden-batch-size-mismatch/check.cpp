@@ -58,78 +58,45 @@ bool state_transposed_before_use(const semantic::Model& model) {
   return false;
 }
 
-// The value a name holds at `byte` in a scope: its latest binding there, else (at module level)
-// the binding a top-down run reaches.
-TSNode value_at(const semantic::Model& model, const std::string& name, int cell, int scope, uint32_t byte) {
-  TSNode value{};
-  uint32_t best = 0;
-  bool found = false;
-  for (const auto& b : model.bindings()) {
-    if (b.name != name || b.cell != cell || b.scope != scope || b.effective_byte > byte || b.effective_byte < best) continue;
-    best = b.effective_byte;
-    value = b.value;
-    found = true;
-  }
-  if (found || scope != 0) return value;
-  const auto* b = model.reaching_binding(name, cell, byte);
-  return b ? b->value : TSNode{};
-}
-
-// h0/c0 built with a literal batch size, fed to a recurrent layer in a loop over a loader
-// whose batches can have another size.
-void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out) {
+// A state built for a fixed batch (its second axis) that reaches a recurrent call whose input
+// batch has another size: from the value-flow model, through attributes, constructors and the
+// loader's last batch.
+void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out, std::set<std::tuple<int, int, int>> reported) {
+  using semantic::AValue;
   const auto& model = ctx.model;
-  std::set<int> reported;
-  for (const auto& use : semantic::loader_loops(model)) {
-    const auto& loader = *use.loader;
-    if (loader.keyword("batch_sampler")) continue;
-    bool unpacked = false;
-    for (const auto& a : loader.kwargs) unpacked = unpacked || a.unpacked;
-    if (unpacked) continue;
-    const auto* bs = loader.argument(1, "batch_size");
-    auto batch = bs ? bs->value.as_int() : std::optional<long long>(1);
-    const auto* dl = loader.keyword("drop_last");
-    auto drop_last = dl ? dl->value.as_bool() : std::optional<bool>(false);
-    if (!batch || *batch <= 0 || !drop_last) continue;
-    auto length = semantic::dataset_length(model, loader);
-    for (const auto& c : model.calls()) {
-      if (c.cell != use.cell || !model.in_loop(c, use.loop) || !model.recurrent_layer_called(c)) continue;
-      const auto* state = c.positional(1);
-      if (!state) state = c.keyword("hx");
-      if (!state || state->unpacked) continue;
-      for (const auto& name : model.tuple_names(state->node, c.cell)) {
-        TSNode value = value_at(model, name, c.cell, c.scope, ts_node_start_byte(c.node));
-        const auto* factory = model.call_for(value, c.cell);
-        if (!factory) {
-          const auto* b = model.reaching_binding(name, c.cell, ts_node_start_byte(c.node));
-          if (b && c.scope == 0) factory = model.call_for(value, b->cell);
-        }
-        if (!factory || !tensor_factory(factory->qualified) || factory->args.size() < 3 || reported.count(factory->id)) continue;
-        auto fixed = factory->args[1].value.as_int();
-        if (!fixed) continue;
-        std::string why;
-        if (*fixed != *batch) {
-          why = "`" + use.batch + "` comes in batches of " + std::to_string(*batch);
-        } else if (!*drop_last && length && *length % *batch != 0) {
-          why = "the loader's last batch holds " + std::to_string(*length % *batch) + " samples (" +
-                std::to_string(*length) + " samples, batch_size=" + std::to_string(*batch) + ", drop_last=False)";
-        }
-        if (why.empty()) continue;
-        reported.insert(factory->id);
-        engine::ReplayHint hint;
-        hint.layer = replay::layer_index(model, model.recurrent_layer_called(c));
-        hint.loader = loader.id;
-        hint.facts.push_back(engine::Fact::integer("hidden_batch", *fixed, model.span_of(factory->args[1].node, c.cell)));
-        hint.facts.push_back(engine::Fact::text("state_layout", "layers_batch_hidden", factory->span));
-        out.report(factory->span,
-                   "this state is built for a batch of exactly " + std::to_string(*fixed) + ", but " + why +
-                       ": the recurrent call raises `" +
-                       (model.recurrent_layer_called(c)->kind == "LSTM" ? "Expected hidden[0] size" : "Expected hidden size") +
-                       " ...` on that batch",
-                   "Build the state from the batch in the loop (`torch.zeros(num_layers, x.size(0), hidden_size)`), "
-                   "or pass `drop_last=True` to the loader",
-                   std::move(hint));
-      }
+  for (const auto& ev : model.values().recurrent_calls()) {
+    if (ev.guarded || !ev.state || !ev.input || ev.input->kind != AValue::Kind::Tensor || !ev.input->ranked || ev.input->shape.size() != 3) continue;
+    auto bf = ev.layer->field("batch_first");
+    auto batch_first = bf ? bf->as_bool() : std::nullopt;
+    if (!batch_first) continue;
+    const semantic::Dim& batch = ev.input->shape[*batch_first ? 0 : 1];
+    if (!batch.size) continue;
+    std::vector<semantic::Ref> parts;
+    if (ev.state->kind == AValue::Kind::Tuple) parts = ev.state->items;
+    else parts.push_back(ev.state);
+    for (const auto& t : parts) {
+      if (t->kind != AValue::Kind::Tensor || !t->ranked || t->shape.size() != 3 || !t->shape[1].size) continue;
+      if (*t->shape[1].size == *batch.size || !t->origin.known()) continue;
+      const auto& o = t->origin;
+      if (!reported.insert({o.cell, o.span.start.line, o.span.start.column}).second) continue;
+      std::string why = batch.why.empty() ? "the input `" + std::string(model.text_of(ev.node, ev.cell)) +
+                                                "` has a batch of " + std::to_string(*batch.size)
+                                          : batch.why;
+      engine::ReplayHint hint;
+      if (const auto* call = model.call_for(ev.node, ev.cell)) hint.layer = replay::layer_index(model, model.recurrent_layer_called(*call));
+      hint.facts.push_back(engine::Fact::integer("hidden_batch", *t->shape[1].size, t->shape[1].origin.known() ? t->shape[1].origin.span : o.span));
+      hint.facts.push_back(engine::Fact::integer("data_batch", *batch.size, model.span_of(ev.node, ev.cell)));
+      hint.facts.push_back(engine::Fact::text("state_layout", "layers_batch_hidden", o.span));
+      std::string fixed = std::to_string(*t->shape[1].size);
+      if (!t->shape[1].why.empty() && t->shape[1].why != fixed) fixed += " (`" + t->shape[1].why + "`)";
+      out.report(o.span,
+                 "this state is built for a batch of exactly " + fixed + ", but " + why + " where it reaches `" +
+                     std::string(model.text_of(ev.node, ev.cell)) + "` (" + semantic::Origin{ev.cell, model.span_of(ev.node, ev.cell), ""}.where() +
+                     "): the recurrent call raises `" + (ev.layer->kind_name == "LSTM" ? "Expected hidden[0] size" : "Expected hidden size") +
+                     " ...` on that batch",
+                 "Build the state from the batch in the loop (`torch.zeros(num_layers, x.size(0), hidden_size)`), "
+                 "or pass `drop_last=True` to the loader",
+                 std::move(hint));
     }
   }
 }
@@ -141,25 +108,28 @@ void check_hidden_batch_size_mismatch(const engine::Context& ctx, engine::Diagno
   bool torch_rnn = std::any_of(model.recurrent_layers().begin(), model.recurrent_layers().end(),
                                [](const semantic::RecurrentLayer& r) { return !r.keras; });
   if (!torch_rnn) return;
-  check_fixed_batch(ctx, out);
-  if (state_transposed_before_use(model)) return;
-  for (const auto& c : model.calls()) {
-    if (!tensor_factory(c.qualified) || c.args.size() < 3) continue;
-    if (c.args[0].unpacked || c.args[1].unpacked) continue;
-    if (!batch_dimension(model, c.args[0].node, c.cell) || !layers_dimension(model, c.args[1].node, c.cell)) continue;
-    engine::ReplayHint hint;
-    hint.facts.push_back(engine::Fact::text("state_layout", "batch_layers_hidden", c.span));
-    if (auto b = c.args[0].value.as_int()) hint.facts.push_back(engine::Fact::integer("hidden_batch", *b, model.span_of(c.args[0].node, c.cell)));
-    out.report(c.span,
-               "this initial state is laid out (batch, num_layers, hidden): PyTorch's recurrent layers expect h0/c0 "
-               "as (num_layers * num_directions, batch, hidden_size) even with `batch_first=True`, so the call "
-               "raises `Expected hidden[0] size ...` or, when the sizes happen to match, silently mixes samples "
-               "and layers",
-               "Swap the first two dimensions: `torch." + c.method + "(" +
-                   std::string(model.text_of(c.args[1].node, c.cell)) + ", " +
-                   std::string(model.text_of(c.args[0].node, c.cell)) + ", ...)`",
-               std::move(hint));
+  std::set<std::tuple<int, int, int>> layout;  // states reported for their layout: one finding each
+  if (!state_transposed_before_use(model)) {
+    for (const auto& c : model.calls()) {
+      if (!tensor_factory(c.qualified) || c.args.size() < 3) continue;
+      if (c.args[0].unpacked || c.args[1].unpacked) continue;
+      if (!batch_dimension(model, c.args[0].node, c.cell) || !layers_dimension(model, c.args[1].node, c.cell)) continue;
+      layout.insert({c.span.start.cell, c.span.start.line, c.span.start.column});
+      engine::ReplayHint hint;
+      hint.facts.push_back(engine::Fact::text("state_layout", "batch_layers_hidden", c.span));
+      if (auto b = c.args[0].value.as_int()) hint.facts.push_back(engine::Fact::integer("hidden_batch", *b, model.span_of(c.args[0].node, c.cell)));
+      out.report(c.span,
+                 "this initial state is laid out (batch, num_layers, hidden): PyTorch's recurrent layers expect h0/c0 "
+                 "as (num_layers * num_directions, batch, hidden_size) even with `batch_first=True`, so the call "
+                 "raises `Expected hidden[0] size ...` or, when the sizes happen to match, silently mixes samples "
+                 "and layers",
+                 "Swap the first two dimensions: `torch." + c.method + "(" +
+                     std::string(model.text_of(c.args[1].node, c.cell)) + ", " +
+                     std::string(model.text_of(c.args[0].node, c.cell)) + ", ...)`",
+                 std::move(hint));
+    }
   }
+  check_fixed_batch(ctx, out, std::move(layout));
 }
 
 }  // namespace lstmlint::rules

@@ -1,73 +1,45 @@
-// input-size-mismatch: the layer's input_size differs from the stated last axis of its input,
-// followed through names, loop re-bindings and a loader's TensorDataset.
+// input-size-mismatch: the features per time step that reach a recurrent layer differ from the
+// input_size it was built with. Both come from the value-flow model, so sizes passed through
+// constructors, config dicts, helpers and loaders are seen.
+#include <set>
+
 #include "engine/registry.h"
 #include "replay/spec.h"
-#include "semantic/data_flow.h"
-#include "semantic/shapes.h"
 
 namespace lstmlint::rules {
-namespace {
-
-using semantic::Call;
-using semantic::Model;
-
-// The last axis of a loader's batches: that of the dataset's first tensor.
-std::optional<long long> batch_last_dim(const Model& model, const semantic::LoaderLoop& use) {
-  const auto* dataset = use.loader->argument(0, "dataset");
-  if (!dataset || dataset->unpacked) return std::nullopt;
-  TSNode d = dataset->node;
-  int cell = use.loader->cell;
-  if (python::is(d, "identifier")) {
-    const auto* b = model.reaching_binding(std::string(model.text_of(d, cell)), cell, ts_node_start_byte(d));
-    if (!b || b->conditional || python::null(b->value)) return std::nullopt;
-    d = b->value;
-    cell = b->cell;
-  }
-  const Call* c = model.call_for(d, cell);
-  if (!c || c->qualified.find("TensorDataset") == std::string::npos || c->args.empty()) return std::nullopt;
-  auto rank = semantic::rank_of(model, c->args[0].node, cell, 0);
-  if (!rank || *rank < 2) return std::nullopt;  // items without a feature axis
-  return semantic::last_dim_of(model, c->args[0].node, cell, 0);
-}
-
-}  // namespace
 
 void check_input_size_mismatch(const engine::Context& ctx, engine::Diagnostics& out) {
-  const Model& model = ctx.model;
-  auto loops = semantic::loader_loops(model);
-  for (const Call& c : model.calls()) {
-    const auto* layer = model.recurrent_layer_called(c);
-    if (!layer || layer->keras || c.args.empty() || c.args[0].unpacked) continue;
-    auto input_size = layer->input_size.as_int();
-    if (!input_size) continue;
-    TSNode input = c.args[0].node;
-    std::optional<long long> features;
-    std::string evidence;
-    if (python::is(input, "identifier")) {
-      std::string name(model.text_of(input, c.cell));
-      for (const auto& use : loops) {
-        if (use.cell != c.cell || !model.in_loop(c, use.loop)) continue;
-        TSNode value;
-        if (semantic::rebound_in_loop(model, name, use.loop, use.scope, ts_node_start_byte(c.node), value)) {
-          input = value;  // null when unknown: nothing is reported
-        } else if (name == use.batch) {
-          features = batch_last_dim(model, use);
-          evidence = "each batch of `" + std::string(model.text_of(use.loader->args.empty() ? use.loader->node : use.loader->args[0].node, use.loader->cell)) + "`";
-        }
-      }
-    }
-    if (!features) {
-      features = semantic::last_dim_of(model, input, c.cell, c.scope);
-      evidence = "`" + std::string(model.text_of(input, c.cell)) + "`";
-    }
+  const auto& model = ctx.model;
+  std::set<std::pair<int, const void*>> reported;
+  for (const auto& ev : model.values().recurrent_calls()) {
+    if (ev.guarded) continue;  // the notebook expects the error
+    const auto& layer = ev.layer;
+    auto input_size_value = layer->field("input_size");
+    auto input_size = input_size_value ? input_size_value->as_int() : std::nullopt;
+    const auto& x = ev.input;
+    if (!input_size || !x || x->kind != semantic::AValue::Kind::Tensor || !x->ranked || x->shape.size() < 2) continue;
+    auto features = x->shape.back().size;
     if (!features || *features == *input_size) continue;
-    std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
+    const semantic::Call* call = model.call_for(ev.node, ev.cell);
+    if (!call || call->args.empty() || call->args[0].unpacked) continue;
+    if (!reported.insert({ev.cell, ev.node.id}).second) continue;
+    TSNode arg = call->args[0].node;
+    std::string shape = "(";
+    for (size_t i = 0; i < x->shape.size(); ++i)
+      shape += (i ? ", " : "") + (x->shape[i].size ? std::to_string(*x->shape[i].size) : std::string("?"));
+    shape += ")";
+    std::string from = x->shape.back().why.empty() || x->shape.back().why == std::to_string(*features)
+                           ? ""
+                           : " (`" + x->shape.back().why + "`)";
     engine::ReplayHint hint;
-    hint.layer = replay::layer_index(model, layer);
-    hint.facts.push_back(engine::Fact::integer("data_features", *features, model.span_of(c.args[0].node, c.cell)));
-    out.report(model.span_of(c.args[0].node, c.cell),
-               "`" + layer_name + "` was built with input_size=" + std::to_string(*input_size) + ", but " + evidence +
-                   " has " + std::to_string(*features) + " features in its last axis: the call raises "
+    hint.layer = replay::layer_index(model, model.recurrent_layer_called(*call));
+    hint.facts.push_back(engine::Fact::integer("data_features", *features, model.span_of(arg, ev.cell)));
+    hint.facts.push_back(engine::Fact::integer("input_size", *input_size, layer->origin.span));
+    std::string built = semantic::stated(input_size_value, semantic::argument_origin(layer, "input_size"));
+    out.report(model.span_of(arg, ev.cell),
+               "`" + layer->origin.text + "` (" + layer->origin.where() + ") was built with input_size=" + built +
+                   ", but `" + std::string(model.text_of(arg, ev.cell)) + "` reaches it with shape " + shape + ": " +
+                   std::to_string(*features) + from + " features per time step; the call raises "
                    "`input.size(-1) must be equal to input_size. Expected " + std::to_string(*input_size) + ", got " +
                    std::to_string(*features) + "`",
                "Build the layer with input_size=" + std::to_string(*features) +

@@ -1,6 +1,7 @@
 // state-not-detached: recurrent state returned by a forward call is fed into the next
 // iteration's call with its graph attached, in a loop that calls backward().
 #include <algorithm>
+#include <set>
 
 #include "engine/registry.h"
 #include "fix/edits.h"
@@ -48,7 +49,33 @@ std::optional<engine::Fix> detach_fix(const semantic::Model& model, const semant
 
 }  // namespace
 
+// The value-flow view: a state whose graph a backward() has already freed reaches a recurrent
+// call, and a backward() follows; through functions, methods and `self.hidden`.
+static void report_stale_states(const engine::Context& ctx, engine::Diagnostics& out, std::set<std::pair<int, int>>& lines) {
+  const auto& model = ctx.model;
+  for (const auto& ev : model.values().recurrent_calls()) {
+    if (!ev.stale_state || python::null(ev.state_entry)) continue;
+    Span span = model.span_of(ev.state_entry, ev.state_cell);
+    if (!lines.insert({span.start.cell, span.start.line}).second) continue;
+    std::string state(model.text_of(ev.state_entry, ev.state_cell));
+    engine::ReplayHint hint;
+    if (const auto* call = model.call_for(ev.node, ev.cell)) hint.layer = replay::layer_index(model, model.recurrent_layer_called(*call));
+    hint.facts.push_back(engine::Fact::text("state", "carried", span));
+    out.report(span,
+               "`" + state + "` still holds the graph of `" + ev.stale_origin.text + "` (" + ev.stale_origin.where() +
+                   ") from the previous iteration, and backward() has already run through that graph: it reaches `" +
+                   std::string(model.text_of(ev.node, ev.cell)) + "` (" +
+                   semantic::Origin{ev.cell, model.span_of(ev.node, ev.cell), ""}.where() +
+                   ") without `.detach()`, so the next `backward()` raises \"Trying to backward through the graph a "
+                   "second time\"",
+               "Detach the state before it is fed back (`h = h.detach()`; for an LSTM tuple `h = tuple(s.detach() for s "
+               "in h)`), or re-create it for each batch",
+               std::move(hint));
+  }
+}
+
 void check_state_not_detached(const engine::Context& ctx, engine::Diagnostics& out) {
+  std::set<std::pair<int, int>> lines;
   for (const auto& flow : semantic::find_state_feedback(ctx.model)) {
     if (flow.broken_in_loop || !flow.loop_trains) continue;
     const std::string& name = flow.names.front();
@@ -76,7 +103,9 @@ void check_state_not_detached(const engine::Context& ctx, engine::Diagnostics& o
                          " = tuple(s.detach() for s in " + name + ")`), or re-create it for each batch",
                std::move(hint));
     finding.fix = detach_fix(ctx.model, flow);
+    lines.insert({flow.state_span.start.cell, flow.state_span.start.line});
   }
+  report_stale_states(ctx, out, lines);
 }
 
 }  // namespace lstmlint::rules

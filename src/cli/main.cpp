@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/debug_values.h"
 #include "config/config.h"
 #include "engine/baseline.h"
 #include "engine/fail_on.h"
@@ -317,7 +318,7 @@ int explain(const std::string& which) {
 // `lstm-lint [options] PATH...` means `lstm-lint check [options] PATH...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  static const char* top_level[] = {"check", "rules", "explain", "--version", "-V", "--help", "-h"};
+  static const char* top_level[] = {"check", "rules", "explain", "debug", "--version", "-V", "--help", "-h"};
   bool explicit_command = !args.empty() && std::any_of(std::begin(top_level), std::end(top_level),
                                                        [&](const char* t) { return args.front() == t; });
   if (!explicit_command) args.insert(args.begin(), "check");
@@ -376,6 +377,14 @@ int main(int argc, char** argv) {
   auto* explain_cmd = app.add_subcommand("explain", "Print a rule's documentation");
   explain_cmd->add_option("rule", which, "Rule code or name")->required();
 
+  auto* debug_cmd = app.add_subcommand("debug", "Views for rule authors (docs/values.md)");
+  auto* values_cmd = debug_cmd->add_subcommand("values", "Each name's abstract value after each cell, and every recurrent call");
+  std::string values_path;
+  int values_cell = 0;
+  values_cmd->add_option("notebook", values_path, "The notebook")->required();
+  values_cmd->add_option("--cell", values_cell, "Only this cell (1-based)");
+  debug_cmd->require_subcommand(1);
+
   try {
     app.parse(with_default_subcommand(argc, argv));
   } catch (const CLI::ParseError& e) {
@@ -387,6 +396,7 @@ int main(int argc, char** argv) {
   try {
     if (*rules) return list_rules(rules_format);
     if (*explain_cmd) return explain(which);
+    if (*values_cmd) return cli::debug_values(values_path, values_cell, std::cout);
     return run_check(opts);
   } catch (const std::exception& e) {
     std::cerr << "error: internal error: " << e.what() << "\n";

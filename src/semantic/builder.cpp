@@ -50,6 +50,7 @@ class Builder {
     resolve_calls();
     resolve_classes();
     derive_training_facts();
+    m_.values_ = interpret(m_);
   }
 
  private:

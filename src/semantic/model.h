@@ -17,6 +17,7 @@
 #include "notebook/notebook.h"
 #include "python/syntax.h"
 #include "semantic/history.h"
+#include "semantic/interpreter.h"
 #include "semantic/values.h"
 
 namespace lstmlint::semantic {
@@ -227,6 +228,8 @@ class Model {
   const std::vector<OptimizerCreation>& optimizer_creations() const { return optimizer_creations_; }
   const std::vector<RecurrentLayer>& recurrent_layers() const { return recurrent_layers_; }
   const std::vector<Subscript>& subscripts() const { return subscripts_; }
+  // The value-flow model: what reaches each expression and each recurrent call (interpreter.h).
+  const Interpretation& values() const { return *values_; }
 
   // `Net(...).to(device).train()` -> `Net(...)`: strips calls that return their receiver.
   TSNode unwrap_passthrough(TSNode expr, int cell) const;
@@ -300,6 +303,7 @@ class Model {
   std::vector<OptimizerCreation> optimizer_creations_;
   std::vector<RecurrentLayer> recurrent_layers_;
   std::vector<Subscript> subscripts_;
+  std::unique_ptr<Interpretation> values_;
   std::unordered_map<std::string, std::vector<int>> module_index_;
   std::map<std::tuple<int, uint32_t, uint32_t>, int> call_index_;  // (cell, start, end) -> call id
 };

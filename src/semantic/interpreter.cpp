@@ -1,0 +1,2377 @@
+// The abstract interpreter behind the value-flow model (interpreter.h).
+#include "semantic/interpreter.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <unordered_set>
+
+#include "semantic/model.h"
+
+namespace lstmlint::semantic {
+
+using python::field;
+using python::is;
+using python::named_children;
+using python::null;
+using python::type;
+
+std::string Origin::where() const {
+  return "cell " + std::to_string(cell) + ":" + std::to_string(span.start.line);
+}
+
+Ref AValue::field(const std::string& name) const {
+  if (!store) return nullptr;
+  auto it = store->fields.find(name);
+  return it == store->fields.end() ? nullptr : it->second;
+}
+
+namespace {
+
+using Kind = AValue::Kind;
+
+Ref unknown() {
+  static const Ref u = std::make_shared<AValue>();
+  return u;
+}
+
+std::shared_ptr<AValue> make(Kind k) {
+  auto v = std::make_shared<AValue>();
+  v->kind = k;
+  return v;
+}
+
+Ref constant(Value c, Origin o = {}) {
+  auto v = make(Kind::Const);
+  v->constant = std::move(c);
+  v->origin = std::move(o);
+  return v;
+}
+
+Ref tensor(std::vector<Dim> shape, bool ranked = true, Origin o = {}) {
+  auto v = make(Kind::Tensor);
+  v->shape = std::move(shape);
+  v->ranked = ranked;
+  v->origin = std::move(o);
+  return v;
+}
+
+Ref tuple_of(std::vector<Ref> items) {
+  auto v = make(Kind::Tuple);
+  v->items = std::move(items);
+  return v;
+}
+
+Ref list_of(std::vector<Ref> items, bool exact = true) {
+  auto v = make(Kind::List);
+  v->store = std::make_shared<Store>();
+  for (const auto& i : items) v->store->element = v->store->element ? join(v->store->element, i) : i;
+  v->store->items = std::move(items);
+  v->store->exact = exact;
+  return v;
+}
+
+std::string dims_repr(const std::vector<Dim>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + (shape[i].size ? std::to_string(*shape[i].size) : "?");
+  return s + "]";
+}
+
+}  // namespace
+
+std::string AValue::repr(int depth) const {
+  if (depth > 3) return "...";
+  auto fields_repr = [&](const std::shared_ptr<Store>& s) {
+    std::string out;
+    if (!s) return out;
+    int n = 0;
+    for (const auto& [k, v] : s->fields) {
+      if (n++ == 12) { out += ", ..."; break; }
+      out += (out.empty() ? "" : ", ") + k + "=" + (v ? v->repr(depth + 1) : "?");
+    }
+    return out;
+  };
+  switch (kind) {
+    case Kind::Unknown: return sym ? "int" : "?";
+    case Kind::Const: return constant.repr();
+    case Kind::Tuple: {
+      std::string s = "(";
+      for (size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + items[i]->repr(depth + 1);
+      return s + (items.size() == 1 ? ",)" : ")");
+    }
+    case Kind::List: {
+      if (store->exact && store->items.size() <= 6) {
+        std::string s = "[";
+        for (size_t i = 0; i < store->items.size(); ++i) s += (i ? ", " : "") + store->items[i]->repr(depth + 1);
+        return s + "]";
+      }
+      std::string n = store->exact ? std::to_string(store->items.size()) : "?";
+      return "list[" + n + "] of " + (store->element ? store->element->repr(depth + 1) : "?");
+    }
+    case Kind::Dict: return "{" + fields_repr(store) + "}";
+    case Kind::Range: return "range(" + items[0]->repr(depth + 1) + ", " + items[1]->repr(depth + 1) + ")";
+    case Kind::Tensor: {
+      std::string s = "tensor" + (ranked ? dims_repr(shape) : std::string("[...]"));
+      if (graph >= 0) s += " (graph of " + graph_origin.where() + ")";
+      if (windowed) s += " windows";
+      return s;
+    }
+    case Kind::Module: return "<" + qualified + ">";
+    case Kind::Function: return "<function>";
+    case Kind::Class: return "<class>";
+    case Kind::Instance: return "instance(" + fields_repr(store) + ")";
+    case Kind::Layer: return kind_name + "(" + fields_repr(store) + ")";
+    case Kind::Loader: return "DataLoader(" + fields_repr(store) + ")";
+    case Kind::Dataset: {
+      std::string s = "Dataset(";
+      for (size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + items[i]->repr(depth + 1);
+      return s + ")";
+    }
+    case Kind::Bound: return "<bound method>";
+    case Kind::Partial: return "partial(" + (self ? self->repr(depth + 1) : "?") + ")";
+    case Kind::Super: return "<super>";
+  }
+  return "?";
+}
+
+std::string stated(const Ref& value, const Origin& argument) {
+  if (!value) return "?";
+  std::string s = value->kind == Kind::Const ? value->constant.repr() : value->repr();
+  const Origin& o = value->origin;
+  if (argument.known() && argument.text != s) {
+    s += " (`" + argument.text + "`";
+    if (o.known() && o.cell != argument.cell) s += ", " + o.text + " in " + o.where();
+    else if (o.known() && o.span.start.line != argument.span.start.line) s += ", set in " + o.where();
+    return s + ")";
+  }
+  if (!argument.known() && o.known() && o.text != s) s += " (`" + o.text + "` in " + o.where() + ")";
+  else if (!argument.known() && o.known()) s += " (" + o.where() + ")";
+  return s;
+}
+
+Origin argument_origin(const Ref& layer, const std::string& name) {
+  if (!layer || !layer->store) return {};
+  auto it = layer->store->written.find(name);
+  return it == layer->store->written.end() ? Origin{} : it->second;
+}
+
+Ref join(const Ref& a, const Ref& b) {
+  if (!a) return b;
+  if (!b || a == b) return a;
+  if (a->kind != b->kind) return unknown();
+  switch (a->kind) {
+    case Kind::Const:
+      if (a->constant.kind == b->constant.kind && a->constant.repr() == b->constant.repr()) return a;
+      return unknown();
+    case Kind::Unknown:
+      if (a->sym && a->sym == b->sym && a->offset == b->offset) return a;
+      return unknown();
+    case Kind::Tuple: {
+      if (a->items.size() != b->items.size()) return unknown();
+      std::vector<Ref> items;
+      for (size_t i = 0; i < a->items.size(); ++i) items.push_back(join(a->items[i], b->items[i]));
+      return tuple_of(std::move(items));
+    }
+    case Kind::Tensor: {
+      auto v = std::make_shared<AValue>(*a);
+      if (a->ranked != b->ranked || a->shape.size() != b->shape.size()) {
+        v->ranked = false;
+        v->shape.clear();
+      } else {
+        for (size_t i = 0; i < v->shape.size(); ++i)
+          if (v->shape[i].size != b->shape[i].size) v->shape[i] = Dim{};
+      }
+      if (a->graph != b->graph) v->graph = -2;
+      v->windowed = a->windowed && b->windowed;
+      return v;
+    }
+    case Kind::Module:
+      return a->qualified == b->qualified ? a : unknown();
+    case Kind::Function:
+      return a->function == b->function ? a : unknown();
+    case Kind::Class:
+      return a->cls == b->cls ? a : unknown();
+    default:
+      if (a->store && a->store == b->store) return a;
+      return unknown();
+  }
+}
+
+Ref Interpretation::value_of(TSNode node, int cell) const {
+  if (null(node)) return nullptr;
+  auto it = values_.find(NodeKey{cell, node.id});
+  return it == values_.end() ? nullptr : it->second;
+}
+
+const std::vector<std::pair<std::string, Ref>>& Interpretation::cell_names(int cell) const {
+  static const std::vector<std::pair<std::string, Ref>> none;
+  if (cell < 1 || static_cast<size_t>(cell) > cell_names_.size()) return none;
+  return cell_names_[static_cast<size_t>(cell - 1)];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Env {
+  std::unordered_map<std::string, Ref> vars;
+  std::shared_ptr<Env> parent;  // enclosing function scope, or the module (null at module level)
+  std::unordered_set<std::string> globals;
+};
+using EnvPtr = std::shared_ptr<Env>;
+
+class Interpreter {
+ public:
+  Interpreter(const Model& model, const InterpreterBudget& budget, Interpretation& out)
+      : m_(model), budget_(budget), out_(out) {
+    module_ = std::make_shared<Env>();
+    for (const auto& f : model.functions()) function_at_[f.node.id] = f.id;
+    for (const auto& c : model.classes()) class_at_[c.node.id] = c.id;
+  }
+
+  void run() {
+    out_.cell_names_.resize(m_.cells().size());
+    for (const auto& ci : m_.cells()) {
+      if (!ci.parsed) continue;
+      cell_ = ci.index;
+      Frame frame;
+      frame.env = module_;
+      frames_.push_back(&frame);
+      for (TSNode s : named_children(ci.tree.root())) {
+        exec(s);
+        confirm_stale();
+      }
+      frames_.pop_back();
+      auto& names = out_.cell_names_[static_cast<size_t>(ci.index - 1)];
+      for (int b : ci.module_bindings) {
+        const auto& binding = m_.bindings()[static_cast<size_t>(b)];
+        if (std::any_of(names.begin(), names.end(), [&](const auto& p) { return p.first == binding.name; })) continue;
+        auto it = module_->vars.find(binding.name);
+        names.emplace_back(binding.name, it == module_->vars.end() ? unknown() : it->second);
+      }
+    }
+    analyse_uncalled();
+    out_.steps_ = steps_;
+  }
+
+ private:
+  struct Frame {
+    EnvPtr env;
+    std::vector<Ref> returns;
+    int function = -1;
+    int cls = -1;  // the class whose method this is (for super())
+    Ref self;
+    int call_cell = 0;       // the call site that entered this frame
+    TSNode call_node{};
+    std::vector<std::pair<TSNode, Ref>> call_args;  // argument expressions at that site and their values
+    bool returned = false;
+  };
+
+  // ---- bookkeeping ---------------------------------------------------------------------------
+  bool spend() {
+    if (++steps_ > budget_.max_steps) {
+      out_.exhausted_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  std::string text(TSNode n) const {
+    std::string s(m_.text_of(n, cell_));
+    if (s.size() > 80) s = s.substr(0, 77) + "...";
+    return s;
+  }
+  Origin origin(TSNode n) const { return Origin{cell_, m_.span_of(n, cell_), text(n)}; }
+
+  Ref record(TSNode n, Ref v) {
+    if (!v) v = unknown();
+    auto key = Interpretation::NodeKey{cell_, n.id};
+    auto it = out_.values_.find(key);
+    if (it == out_.values_.end()) out_.values_.emplace(key, v);
+    else it->second = join(it->second, v);
+    return v;
+  }
+
+  Frame& frame() { return *frames_.back(); }
+
+  // ---- names ---------------------------------------------------------------------------------
+  Ref lookup(const std::string& name) {
+    Frame& f = frame();
+    if (f.env != module_ && !f.env->globals.count(name)) {
+      for (Env* e = f.env.get(); e; e = e->parent.get()) {
+        auto it = e->vars.find(name);
+        if (it != e->vars.end()) return it->second;
+      }
+    }
+    auto it = module_->vars.find(name);
+    if (it != module_->vars.end()) return it->second;
+    return builtin(name);
+  }
+
+  static Ref builtin(const std::string& name) {
+    static const std::unordered_set<std::string> names = {"len", "range", "enumerate", "zip", "int", "float",
+                                                         "isinstance", "list", "tuple", "print", "super",
+                                                         "min", "max", "abs", "round", "dict", "reversed",
+                                                         "sorted", "iter", "next", "str", "bool"};
+    if (!names.count(name)) return unknown();
+    auto v = make(Kind::Module);
+    v->qualified = "builtins." + name;
+    return v;
+  }
+
+  void assign_name(const std::string& name, Ref v) {
+    Frame& f = frame();
+    if (f.env != module_ && f.env->globals.count(name)) module_->vars[name] = v;
+    else f.env->vars[name] = v;
+  }
+
+  // ---- statements ----------------------------------------------------------------------------
+  void exec_block(TSNode block) {
+    for (TSNode s : named_children(block)) {
+      if (frame().returned) return;
+      exec(s);
+    }
+  }
+
+  void exec(TSNode s) {
+    if (!spend()) return;
+    if (nesting_ >= kMaxNesting) {
+      out_.exhausted_ = true;
+      return;
+    }
+    struct Nest {
+      int& n;
+      explicit Nest(int& x) : n(++x) {}
+      ~Nest() { --n; }
+    } nest(nesting_);
+    std::string_view t = type(s);
+    if (t == "expression_statement") {
+      for (TSNode e : named_children(s)) eval_statement_expr(e);
+    } else if (t == "if_statement") {
+      exec_if(s);
+    } else if (t == "for_statement") {
+      exec_for(s);
+    } else if (t == "while_statement") {
+      exec_while(s);
+    } else if (t == "try_statement") {
+      bool catches = false;
+      for (TSNode c : named_children(s)) {
+        if (!is(c, "except_clause")) continue;
+        auto kids = named_children(c);
+        std::string caught = kids.empty() || is(kids[0], "block") ? "" : std::string(m_.text_of(kids[0], cell_));
+        catches = catches || caught.empty() || caught.find("RuntimeError") != std::string::npos ||
+                  caught.find("Exception") != std::string::npos || caught.find("ValueError") != std::string::npos;
+      }
+      for (TSNode c : named_children(s)) {
+        if (is(c, "block")) {
+          guarded_ += catches ? 1 : 0;
+          exec_block(c);
+          guarded_ -= catches ? 1 : 0;
+        }
+        else if (is(c, "else_clause") || is(c, "finally_clause")) exec_block(last_block(c));
+      }
+    } else if (t == "with_statement") {
+      for (TSNode c : named_children(s)) {
+        if (is(c, "with_clause")) {
+          for (TSNode item : named_children(c)) {
+            TSNode v = field(item, "value");
+            if (is(v, "as_pattern")) {
+              Ref r = eval(named_children(v).empty() ? v : named_children(v)[0]);
+              TSNode alias = field(v, "alias");
+              if (!null(alias)) bind_target(named_children(alias).empty() ? alias : named_children(alias)[0], r);
+            } else if (!null(v)) {
+              eval(v);
+            }
+          }
+        }
+      }
+      bool saved = no_grad_;
+      if (disables_grad(s)) no_grad_ = true;
+      exec_block(field(s, "body"));
+      no_grad_ = saved;
+    } else if (t == "function_definition") {
+      define_function(s);
+    } else if (t == "class_definition") {
+      define_class(s);
+    } else if (t == "decorated_definition") {
+      TSNode d = field(s, "definition");
+      if (is(d, "function_definition")) define_function(d);
+      else if (is(d, "class_definition")) define_class(d);
+    } else if (t == "return_statement") {
+      auto kids = named_children(s);
+      Ref v = kids.empty() ? constant(Value::none()) : eval(kids[0]);
+      frame().returns.push_back(v);
+      frame().returned = true;
+    } else if (t == "import_statement" || t == "import_from_statement") {
+      exec_import(s);
+    } else if (t == "global_statement") {
+      if (frame().env != module_)
+        for (TSNode n : named_children(s)) frame().env->globals.insert(std::string(m_.text_of(n, cell_)));
+    } else if (t == "delete_statement") {
+      // names deleted stay as they were: a later read of them is an error the other rules see
+    }
+  }
+
+  // `with torch.no_grad():` / `torch.inference_mode()`: no graph is recorded in the body.
+  bool disables_grad(TSNode with) {
+    for (TSNode c : named_children(with)) {
+      if (!is(c, "with_clause")) continue;
+      for (TSNode item : named_children(c)) {
+        Ref v = value_of_node(field(item, "value"));
+        if (v && v->kind == Kind::Instance && (v->qualified == "torch.no_grad" || v->qualified == "torch.inference_mode"))
+          return true;
+      }
+    }
+    return false;
+  }
+  Ref value_of_node(TSNode n) { return null(n) ? nullptr : out_.value_of(n, cell_); }
+
+  static TSNode last_block(TSNode n) {
+    TSNode b{};
+    for (TSNode c : named_children(n))
+      if (is(c, "block")) b = c;
+    return b;
+  }
+
+  void eval_statement_expr(TSNode e) {
+    if (is(e, "assignment")) exec_assignment(e);
+    else if (is(e, "augmented_assignment")) exec_augmented(e);
+    else eval(e);
+  }
+
+  void exec_assignment(TSNode n) {
+    TSNode right = field(n, "right");
+    Ref v;
+    if (is(right, "assignment")) {  // a = b = value
+      exec_assignment(right);
+      TSNode inner = right;
+      while (is(field(inner, "right"), "assignment")) inner = field(inner, "right");
+      v = eval(field(inner, "right"));
+    } else if (null(right)) {
+      return;  // annotation only
+    } else {
+      v = eval(right);
+    }
+    bind_target(field(n, "left"), v);
+  }
+
+  void exec_augmented(TSNode n) {
+    TSNode left = field(n, "left");
+    std::string op(m_.text_of(field(n, "operator"), cell_));
+    if (op.size() > 1) op.pop_back();
+    Ref current = eval(left);
+    Ref right = eval(field(n, "right"));
+    Ref result;
+    if (current->kind == Kind::List && op == "+") {  // `xs += [...]` extends in place
+      extend(current, right);
+      result = current;
+    } else {
+      result = binary(current, op, right, n);
+    }
+    bind_target(left, result);
+  }
+
+  void bind_target(TSNode t, Ref v) {
+    if (null(t)) return;
+    std::string_view k = type(t);
+    if (k == "identifier") {
+      record(t, v);
+      assign_name(std::string(m_.text_of(t, cell_)), v);
+    } else if (k == "pattern_list" || k == "tuple_pattern" || k == "list_pattern" || k == "expression_list" ||
+               k == "tuple" || k == "list") {
+      auto targets = named_children(t);
+      for (size_t i = 0; i < targets.size(); ++i) {
+        if (is(targets[i], "list_splat_pattern") || is(targets[i], "list_splat")) {
+          bind_target(named_children(targets[i]).empty() ? TSNode{} : named_children(targets[i])[0], unknown());
+          continue;
+        }
+        bind_target(targets[i], item(v, static_cast<long long>(i), targets.size()));
+      }
+    } else if (k == "parenthesized_expression") {
+      auto kids = named_children(t);
+      if (!kids.empty()) bind_target(kids[0], v);
+    } else if (k == "attribute") {
+      Ref obj = eval(field(t, "object"));
+      std::string name(m_.text_of(field(t, "attribute"), cell_));
+      if (obj->store && (obj->kind == Kind::Instance || obj->kind == Kind::Layer)) {
+        obj->store->fields[name] = v;
+        obj->store->written[name] = origin(t);
+      }
+      record(t, v);
+    } else if (k == "subscript") {
+      Ref obj = eval(field(t, "value"));
+      TSNode index = field(t, "subscript");
+      Ref key = eval(index);
+      if (obj->kind == Kind::Dict && key->known_const()) {
+        obj->store->fields[key->constant.repr()] = v;
+      } else if (obj->kind == Kind::List) {
+        obj->store->element = join(obj->store->element, v);
+        obj->store->exact = false;
+      }
+    }
+  }
+
+  // The i-th item when unpacking a value into n targets.
+  Ref item(const Ref& v, long long i, size_t n) {
+    if (v->kind == Kind::Tuple) return v->items.size() == n ? v->items[static_cast<size_t>(i)] : unknown();
+    if (v->kind == Kind::List && v->store->exact) return v->store->items.size() == n ? v->store->items[static_cast<size_t>(i)] : unknown();
+    if (v->kind == Kind::List) return v->store->element ? v->store->element : unknown();
+    if (v->kind == Kind::Tensor && v->ranked && !v->shape.empty()) return drop_first(v);
+    return unknown();
+  }
+
+  Ref drop_first(const Ref& t) {
+    std::vector<Dim> shape(t->shape.begin() + 1, t->shape.end());
+    auto r = std::make_shared<AValue>(*t);
+    r->shape = std::move(shape);
+    r->windowed = false;
+    return r;
+  }
+
+  void exec_if(TSNode n) {
+    // Branches whose condition is known run alone; otherwise both run and their names are joined.
+    std::vector<std::pair<TSNode, TSNode>> arms;  // (condition or null, block)
+    arms.emplace_back(field(n, "condition"), field(n, "consequence"));
+    for (TSNode c : named_children(n)) {
+      if (is(c, "elif_clause")) arms.emplace_back(field(c, "condition"), field(c, "consequence"));
+      else if (is(c, "else_clause")) arms.emplace_back(TSNode{}, field(c, "body"));
+    }
+    bool has_else = !null(arms.back().second) && null(arms.back().first);
+    EnvPtr env = frame().env;
+    auto before = env->vars;
+    std::vector<std::unordered_map<std::string, Ref>> outcomes;
+    bool all_returned = true;
+    for (auto& [cond, block] : arms) {
+      std::optional<bool> known;
+      if (!null(cond)) known = eval(cond)->as_bool();
+      if (known && !*known) continue;
+      env->vars = before;
+      frame().returned = false;
+      exec_block(block);
+      if (!frame().returned) {
+        outcomes.push_back(env->vars);
+        all_returned = false;
+      }
+      if (known && *known) { has_else = true; break; }
+    }
+    if (!has_else) {
+      outcomes.push_back(before);
+      all_returned = false;
+    }
+    frame().returned = all_returned;
+    if (outcomes.empty()) {
+      env->vars = before;
+      return;
+    }
+    auto merged = outcomes.front();
+    for (size_t i = 1; i < outcomes.size(); ++i) {
+      for (auto& [k, v] : merged) {
+        auto it = outcomes[i].find(k);
+        v = it == outcomes[i].end() ? v : join(v, it->second);
+      }
+      for (auto& [k, v] : outcomes[i])
+        if (!merged.count(k)) merged[k] = v;
+    }
+    env->vars = std::move(merged);
+  }
+
+  // One element of an iterable on abstract iteration `iteration` (0 or 1; 1 is the last).
+  Ref element(const Ref& it, int iteration, std::string* batch_why, bool* last_batch) {
+    switch (it->kind) {
+      case Kind::Range: {
+        auto v = make(Kind::Unknown);
+        v->sym = ++symbols_;
+        return v;
+      }
+      case Kind::List:
+        if (it->store->exact && !it->store->items.empty())
+          return iteration == 0 ? it->store->items.front() : it->store->items.back();
+        return it->store->element ? it->store->element : unknown();
+      case Kind::Tuple:
+        if (it->items.empty()) return unknown();
+        return iteration == 0 ? it->items.front() : it->items.back();
+      case Kind::Tensor:
+        return it->ranked && !it->shape.empty() ? drop_first(it) : unknown();
+      case Kind::Dict: return unknown();
+      case Kind::Loader: return loader_batch(it, iteration, batch_why, last_batch);
+      case Kind::Instance:
+        if (it->qualified == "builtins.enumerate") {
+          auto index = make(Kind::Unknown);
+          index->sym = ++symbols_;
+          return tuple_of({index, element(it->self, iteration, batch_why, last_batch)});
+        }
+        if (it->qualified == "builtins.zip") {
+          std::vector<Ref> items;
+          for (const auto& i : it->items) items.push_back(element(i, iteration, batch_why, last_batch));
+          return tuple_of(std::move(items));
+        }
+        return unknown();
+      default: return unknown();
+    }
+  }
+
+  // A batch of a DataLoader over a TensorDataset: each tensor with its first axis replaced by
+  // the batch; on the second abstract iteration, the last batch when it is smaller.
+  Ref loader_batch(const Ref& loader, int iteration, std::string* batch_why, bool* last_batch) {
+    Ref dataset = loader->field("dataset");
+    Ref bs = loader->field("batch_size");
+    Ref drop = loader->field("drop_last");
+    auto batch = bs ? bs->as_int() : std::nullopt;
+    std::optional<long long> length;
+    if (dataset && dataset->kind == Kind::Dataset && !dataset->items.empty()) {
+      const Ref& first = dataset->items.front();
+      if (first->kind == Kind::Tensor && first->ranked && !first->shape.empty()) length = first->shape[0].size;
+    }
+    Dim b;
+    if (batch) {
+      b.size = *batch;
+      std::string from = bs->origin.known() ? " (" + bs->origin.where() + ")" : "";
+      b.why = "batch_size=" + std::to_string(*batch) + " of the DataLoader in " + loader->origin.where() + from;
+      bool drops = drop && drop->as_bool() == true;
+      if (iteration == 1 && !drops && length && *batch > 0 && *length % *batch != 0) {
+        b.size = *length % *batch;
+        b.why = "the loader's last batch holds " + std::to_string(*length) + " % " + std::to_string(*batch) +
+                " = " + std::to_string(*b.size) + " samples (DataLoader in " + loader->origin.where() +
+                ", drop_last=False)";
+        if (last_batch) *last_batch = true;
+      }
+      if (batch_why) *batch_why = b.why;
+    }
+    if (!dataset || dataset->kind != Kind::Dataset) return unknown();
+    std::vector<Ref> items;
+    for (const auto& t : dataset->items) {
+      if (t->kind != Kind::Tensor || !t->ranked || t->shape.empty()) {
+        items.push_back(unknown());
+        continue;
+      }
+      auto r = std::make_shared<AValue>(*t);
+      r->shape[0] = b;
+      r->windowed = false;
+      items.push_back(r);
+    }
+    return items.size() == 1 ? items[0] : tuple_of(std::move(items));
+  }
+
+  void exec_for(TSNode n) {
+    Ref it = eval(field(n, "right"));
+    TSNode left = field(n, "left");
+    TSNode body = field(n, "body");
+    int iterations = 2;
+    if (it->kind == Kind::Range) {
+      auto start = it->items[0]->as_int(), stop = it->items[1]->as_int();
+      if (start && stop && *stop - *start <= 0) iterations = 0;
+      else if (start && stop && *stop - *start == 1) iterations = 1;
+    }
+    if (it->kind == Kind::List && it->store->exact && it->store->items.size() < 2) iterations = static_cast<int>(it->store->items.size());
+    if (loop_depth_ >= budget_.max_loop_depth) iterations = std::min(iterations, 1);
+    ++loop_depth_;
+    for (int i = 0; i < iterations && !frame().returned; ++i) {
+      std::string why;
+      bool last = false;
+      Ref e = element(it, i == iterations - 1 && iterations == 2 ? 1 : 0, &why, &last);
+      bind_target(left, e);
+      auto saved_why = batch_why_;
+      auto saved_last = last_batch_;
+      if (!why.empty()) batch_why_ = why;
+      if (last) last_batch_ = true;
+      exec_block(body);
+      batch_why_ = saved_why;
+      last_batch_ = saved_last;
+    }
+    --loop_depth_;
+    TSNode alt = field(n, "alternative");
+    if (!null(alt)) exec_block(field(alt, "body"));
+  }
+
+  void exec_while(TSNode n) {
+    int iterations = loop_depth_ >= budget_.max_loop_depth ? 1 : 2;
+    ++loop_depth_;
+    for (int i = 0; i < iterations && !frame().returned; ++i) {
+      auto cond = eval(field(n, "condition"))->as_bool();
+      if (cond && !*cond) break;
+      exec_block(field(n, "body"));
+    }
+    --loop_depth_;
+  }
+
+  void exec_import(TSNode n) {
+    auto module_value = [](const std::string& q) {
+      auto v = make(Kind::Module);
+      v->qualified = q;
+      return v;
+    };
+    if (is(n, "import_statement")) {
+      for (TSNode c : named_children(n)) {
+        if (is(c, "dotted_name")) {
+          std::string q(m_.text_of(c, cell_));
+          std::string top = q.substr(0, q.find('.'));
+          assign_name(top, module_value(top));
+        } else if (is(c, "aliased_import")) {
+          assign_name(std::string(m_.text_of(field(c, "alias"), cell_)),
+                      module_value(std::string(m_.text_of(field(c, "name"), cell_))));
+        }
+      }
+      return;
+    }
+    TSNode mod = field(n, "module_name");
+    std::string base(m_.text_of(mod, cell_));
+    for (TSNode c : named_children(n)) {
+      if (c.id == mod.id) continue;
+      if (is(c, "dotted_name")) {
+        std::string name(m_.text_of(c, cell_));
+        assign_name(name, module_value(base + "." + name));
+      } else if (is(c, "aliased_import")) {
+        assign_name(std::string(m_.text_of(field(c, "alias"), cell_)),
+                    module_value(base + "." + std::string(m_.text_of(field(c, "name"), cell_))));
+      }
+    }
+  }
+
+  void define_function(TSNode n) {
+    auto fn = make(Kind::Function);
+    auto it = function_at_.find(n.id);
+    fn->function = it == function_at_.end() ? -1 : it->second;
+    fn->origin = origin(field(n, "name"));
+    closures_[fn->function] = frame().env == module_ ? nullptr : frame().env;
+    defined_.insert(fn->function);
+    assign_name(std::string(m_.text_of(field(n, "name"), cell_)), fn);
+  }
+
+  void define_class(TSNode n) {
+    auto cls = make(Kind::Class);
+    auto it = class_at_.find(n.id);
+    cls->cls = it == class_at_.end() ? -1 : it->second;
+    cls->store = std::make_shared<Store>();
+    cls->origin = origin(field(n, "name"));
+    TSNode supers = field(n, "superclasses");
+    if (!null(supers))
+      for (TSNode b : named_children(supers))
+        if (!is(b, "keyword_argument")) cls->items.push_back(eval(b));
+    // Class-level assignments become class attributes (a `class Config: hidden = 64`).
+    auto env = std::make_shared<Env>();
+    env->parent = nullptr;
+    Frame f;
+    f.env = env;
+    frames_.push_back(&f);
+    for (TSNode s : named_children(field(n, "body")))
+      if (is(s, "expression_statement")) exec(s);
+    frames_.pop_back();
+    for (auto& [k, v] : env->vars) cls->store->fields[k] = v;
+    if (cls->cls >= 0) class_values_[cls->cls] = cls;
+    assign_name(std::string(m_.text_of(field(n, "name"), cell_)), cls);
+  }
+
+  // ---- expressions ---------------------------------------------------------------------------
+  Ref eval(TSNode n) {
+    if (null(n)) return unknown();
+    if (!spend()) return unknown();
+    if (nesting_ >= kMaxNesting) {  // hostile nesting: unknown, not a stack overflow
+      out_.exhausted_ = true;
+      return unknown();
+    }
+    ++nesting_;
+    Ref v = eval_inner(n);
+    --nesting_;
+    return record(n, v);
+  }
+
+  Ref eval_inner(TSNode n) {
+    std::string_view t = type(n);
+    if (t == "identifier") return lookup(std::string(m_.text_of(n, cell_)));
+    if (t == "integer") {
+      std::string s(m_.text_of(n, cell_));
+      s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
+      errno = 0;
+      char* end = nullptr;
+      long long v = std::strtoll(s.c_str(), &end, 0);
+      if (errno || !end || *end) return unknown();
+      return constant(Value::of_int(v), origin(n));
+    }
+    if (t == "float") {
+      std::string s(m_.text_of(n, cell_));
+      s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
+      return constant(Value::of_float(std::strtod(s.c_str(), nullptr)), origin(n));
+    }
+    if (t == "true" || t == "false") return constant(Value::of_bool(t == "true"), origin(n));
+    if (t == "none") return constant(Value::none(), origin(n));
+    if (t == "string") return string_value(n);
+    if (t == "parenthesized_expression") {
+      auto kids = named_children(n);
+      return kids.empty() ? unknown() : eval(kids[0]);
+    }
+    if (t == "tuple" || t == "expression_list") return sequence(n, true);
+    if (t == "list") return sequence(n, false);
+    if (t == "dictionary") return dictionary(n);
+    if (t == "binary_operator") {
+      Ref a = eval(field(n, "left"));
+      Ref b = eval(field(n, "right"));
+      return binary(a, std::string(m_.text_of(field(n, "operator"), cell_)), b, n);
+    }
+    if (t == "unary_operator") {
+      Ref a = eval(field(n, "argument"));
+      std::string op(m_.text_of(field(n, "operator"), cell_));
+      if (op == "-" && a->known_const()) return constant(negate(a->constant), origin(n));
+      if (a->kind == Kind::Tensor) return a;
+      return unknown();
+    }
+    if (t == "not_operator") {
+      auto b = eval(field(n, "argument"))->as_bool();
+      return b ? constant(Value::of_bool(!*b)) : unknown();
+    }
+    if (t == "comparison_operator") return comparison(n);
+    if (t == "boolean_operator") {
+      Ref a = eval(field(n, "left"));
+      Ref b = eval(field(n, "right"));
+      std::string op(m_.text_of(field(n, "operator"), cell_));
+      auto x = a->as_bool();
+      if (x && op == "and") return *x ? b : a;
+      if (x && op == "or") return *x ? a : b;
+      return unknown();
+    }
+    if (t == "conditional_expression") {
+      auto kids = named_children(n);
+      if (kids.size() != 3) return unknown();
+      auto cond = eval(kids[1])->as_bool();
+      if (cond) return eval(*cond ? kids[0] : kids[2]);
+      return join(eval(kids[0]), eval(kids[2]));
+    }
+    if (t == "attribute") return attribute(n);
+    if (t == "subscript") return subscript(n);
+    if (t == "call") return call(n);
+    if (t == "list_comprehension" || t == "generator_expression") return comprehension(n);
+    if (t == "lambda") {
+      auto fn = make(Kind::Function);
+      fn->function = -1;
+      fn->origin = origin(n);
+      lambdas_[fn.get()] = {n, cell_, frame().env == module_ ? nullptr : frame().env};
+      return fn;
+    }
+    if (t == "named_expression") {
+      Ref v = eval(field(n, "value"));
+      bind_target(field(n, "name"), v);
+      return v;
+    }
+    if (t == "keyword_argument") return eval(field(n, "value"));
+    if (t == "await") {
+      auto kids = named_children(n);
+      return kids.empty() ? unknown() : eval(kids[0]);
+    }
+    // Everything else (f-strings' parts, sets, yields...) is evaluated for its effects only.
+    for (TSNode c : named_children(n)) eval(c);
+    return unknown();
+  }
+
+  Ref string_value(TSNode n) {
+    std::string_view s = m_.text_of(n, cell_);
+    size_t q = s.find_first_of("'\"");
+    if (q == std::string_view::npos) return unknown();
+    std::string prefix(s.substr(0, q));
+    for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (prefix.find('f') != std::string::npos) {
+      for (TSNode c : named_children(n)) eval(c);  // interpolations may call things
+      return make(Kind::Const);                    // a str of unknown value: kind kept unknown
+    }
+    size_t quote = (s.size() >= q + 6 && s.substr(q, 3) == std::string(3, s[q])) ? 3 : 1;
+    if (s.size() < q + 2 * quote) return unknown();
+    std::string body(s.substr(q + quote, s.size() - q - 2 * quote));
+    if (body.find('\\') != std::string::npos && prefix.find('r') == std::string::npos) return unknown();
+    return constant(Value::of_str(body), origin(n));
+  }
+
+  Ref sequence(TSNode n, bool is_tuple) {
+    auto kids = named_children(n);
+    if (kids.size() > budget_.max_literal_items) {
+      auto v = is_tuple ? tuple_of({}) : list_of({}, false);
+      if (is_tuple) return unknown();
+      return v;
+    }
+    std::vector<Ref> items;
+    bool exact = true;
+    for (TSNode k : kids) {
+      if (is(k, "list_splat")) {
+        Ref s = eval(named_children(k).empty() ? TSNode{} : named_children(k)[0]);
+        if (s->kind == Kind::Tuple) items.insert(items.end(), s->items.begin(), s->items.end());
+        else if (s->kind == Kind::List && s->store->exact) items.insert(items.end(), s->store->items.begin(), s->store->items.end());
+        else exact = false;
+        continue;
+      }
+      items.push_back(eval(k));
+    }
+    if (is_tuple) return exact ? tuple_of(std::move(items)) : unknown();
+    return list_of(std::move(items), exact);
+  }
+
+  Ref dictionary(TSNode n) {
+    auto v = make(Kind::Dict);
+    v->store = std::make_shared<Store>();
+    auto kids = named_children(n);
+    if (kids.size() > budget_.max_literal_items) return v;
+    for (TSNode p : kids) {
+      if (!is(p, "pair")) {
+        eval(p);
+        continue;
+      }
+      Ref key = eval(field(p, "key"));
+      Ref value = eval(field(p, "value"));
+      if (key->known_const()) v->store->fields[key->constant.repr()] = value;
+    }
+    return v;
+  }
+
+  Ref comparison(TSNode n) {
+    auto kids = named_children(n);
+    std::vector<Ref> vals;
+    for (TSNode k : kids) vals.push_back(eval(k));
+    if (vals.size() != 2) return unknown();
+    std::string op;
+    for (TSNode c : python::children(n))
+      if (!ts_node_is_named(c)) op += std::string(m_.text_of(c, cell_));
+    auto a = vals[0]->constant.as_number(), b = vals[1]->constant.as_number();
+    if (vals[0]->kind == Kind::Const && vals[1]->kind == Kind::Const) {
+      if ((op == "is" || op == "==") && vals[0]->constant.kind == Value::Kind::None)
+        return constant(Value::of_bool(vals[1]->constant.kind == Value::Kind::None));
+      if ((op == "isnot" || op == "!=") && vals[0]->constant.kind == Value::Kind::None && vals[1]->known_const())
+        return constant(Value::of_bool(vals[1]->constant.kind != Value::Kind::None));
+      if (a && b) {
+        if (op == "<") return constant(Value::of_bool(*a < *b));
+        if (op == "<=") return constant(Value::of_bool(*a <= *b));
+        if (op == ">") return constant(Value::of_bool(*a > *b));
+        if (op == ">=") return constant(Value::of_bool(*a >= *b));
+        if (op == "==") return constant(Value::of_bool(*a == *b));
+        if (op == "!=") return constant(Value::of_bool(*a != *b));
+      }
+    }
+    // `x is None` where x is a known non-None object
+    bool none_right = vals[1]->kind == Kind::Const && vals[1]->constant.kind == Value::Kind::None;
+    bool object_left = vals[0]->kind == Kind::Tensor || vals[0]->kind == Kind::Tuple || vals[0]->kind == Kind::Layer ||
+                       vals[0]->kind == Kind::Instance;
+    if (none_right && object_left) {
+      if (op == "is" || op == "==") return constant(Value::of_bool(false));
+      if (op == "isnot" || op == "!=") return constant(Value::of_bool(true));
+    }
+    return unknown();
+  }
+
+  Ref binary(const Ref& a, const std::string& op, const Ref& b, TSNode n) {
+    if (a->kind == Kind::Const && b->kind == Kind::Const) {
+      Value r = binary_op(a->constant, op, b->constant);
+      return r.known() ? constant(r, origin(n)) : unknown();
+    }
+    // symbolic ints: (i + k) +/- c
+    if ((op == "+" || op == "-") && a->sym && b->as_int()) {
+      auto v = make(Kind::Unknown);
+      v->sym = a->sym;
+      v->offset = op == "+" ? a->offset + *b->as_int() : a->offset - *b->as_int();
+      return v;
+    }
+    if (op == "+" && b->sym && a->as_int()) {
+      auto v = make(Kind::Unknown);
+      v->sym = b->sym;
+      v->offset = b->offset + *a->as_int();
+      return v;
+    }
+    if (a->kind == Kind::Tuple && b->kind == Kind::Tuple && op == "+") {
+      std::vector<Ref> items = a->items;
+      items.insert(items.end(), b->items.begin(), b->items.end());
+      return tuple_of(std::move(items));
+    }
+    if (a->kind == Kind::List && b->kind == Kind::List && op == "+") {
+      auto r = list_of({}, a->store->exact && b->store->exact);
+      auto s = r->store;
+      s->items = a->store->items;
+      s->items.insert(s->items.end(), b->store->items.begin(), b->store->items.end());
+      s->element = join(a->store->element, b->store->element);
+      return r;
+    }
+    if (a->kind == Kind::Tensor || b->kind == Kind::Tensor) {
+      if (op == "@") return unknown();
+      return broadcast(a, b);
+    }
+    return unknown();
+  }
+
+  // Element-wise maths: the broadcast shape when both shapes are known, else the tensor's own.
+  Ref broadcast(const Ref& a, const Ref& b) {
+    if (a->kind != Kind::Tensor) return strip(b);
+    if (b->kind != Kind::Tensor) return strip(a);
+    if (!a->ranked || !b->ranked) return tensor({}, false);
+    size_t rank = std::max(a->shape.size(), b->shape.size());
+    std::vector<Dim> out(rank);
+    for (size_t i = 0; i < rank; ++i) {
+      const Dim* x = i < rank - a->shape.size() ? nullptr : &a->shape[i - (rank - a->shape.size())];
+      const Dim* y = i < rank - b->shape.size() ? nullptr : &b->shape[i - (rank - b->shape.size())];
+      if (!x) out[i] = *y;
+      else if (!y) out[i] = *x;
+      else if (x->size == y->size) out[i] = *x;
+      else if (x->size == 1) out[i] = *y;
+      else if (y->size == 1) out[i] = *x;
+    }
+    auto r = tensor(std::move(out));
+    auto w = std::const_pointer_cast<AValue>(r);
+    w->graph = std::max(a->graph, b->graph);
+    if (w->graph >= 0) w->graph_origin = a->graph >= b->graph ? a->graph_origin : b->graph_origin;
+    return r;
+  }
+
+  // The same tensor, no longer the windows of a series (an arithmetic result).
+  static Ref strip(const Ref& t) {
+    if (!t->windowed) return t;
+    auto r = std::make_shared<AValue>(*t);
+    r->windowed = false;
+    return r;
+  }
+
+  Ref attribute(TSNode n) {
+    Ref obj = eval(field(n, "object"));
+    std::string name(m_.text_of(field(n, "attribute"), cell_));
+    return get_attribute(obj, name);
+  }
+
+  Ref get_attribute(const Ref& obj, const std::string& name) {
+    switch (obj->kind) {
+      case Kind::Module: {
+        auto v = make(Kind::Module);
+        v->qualified = obj->qualified + "." + name;
+        return v;
+      }
+      case Kind::Instance:
+      case Kind::Layer:
+      case Kind::Loader: {
+        if (auto f = obj->field(name)) return f;
+        if (obj->kind == Kind::Instance && obj->cls >= 0) {
+          if (Ref m = class_member(obj->cls, name, obj)) return m;
+        }
+        return method_of(obj, name);
+      }
+      case Kind::Class: {
+        if (Ref m = class_member(obj->cls, name, nullptr)) return m;
+        return unknown();
+      }
+      case Kind::Tensor: {
+        if (name == "shape") return shape_tuple(obj);
+        if (name == "T" && obj->ranked) {
+          auto r = std::make_shared<AValue>(*obj);
+          std::reverse(r->shape.begin(), r->shape.end());
+          r->windowed = false;
+          return r;
+        }
+        if (name == "values" || name == "data") return obj;
+        return method_of(obj, name);
+      }
+      case Kind::Super: return method_of(obj, name);
+      default: return method_of(obj, name);
+    }
+  }
+
+  Ref method_of(const Ref& obj, const std::string& name) {
+    auto v = make(Kind::Bound);
+    v->self = obj;
+    v->qualified = name;
+    return v;
+  }
+
+  // A class attribute or method through the notebook class and its notebook bases.
+  Ref class_member(int cls, const std::string& name, const Ref& self, int depth = 0) {
+    if (cls < 0 || depth > 8) return nullptr;
+    auto it = class_values_.find(cls);
+    if (it == class_values_.end()) return nullptr;
+    const Ref& c = it->second;
+    if (auto f = c->field(name)) return f;
+    const auto& info = m_.classes()[static_cast<size_t>(cls)];
+    auto mit = info.methods.find(name);
+    if (mit != info.methods.end()) {
+      if (!self) {
+        auto fn = make(Kind::Function);
+        fn->function = mit->second;
+        return fn;
+      }
+      auto b = make(Kind::Bound);
+      b->function = mit->second;
+      b->self = self;
+      b->cls = cls;
+      return b;
+    }
+    for (const auto& base : c->items)
+      if (base->kind == Kind::Class)
+        if (Ref r = class_member(base->cls, name, self, depth + 1)) return r;
+    return nullptr;
+  }
+
+  bool is_torch_module_class(int cls, int depth = 0) const {
+    auto it = class_values_.find(cls);
+    if (it == class_values_.end() || depth > 8) return false;
+    for (const auto& base : it->second->items) {
+      if (base->kind == Kind::Module && base->qualified.find("Module") != std::string::npos) return true;
+      if (base->kind == Kind::Class && is_torch_module_class(base->cls, depth + 1)) return true;
+    }
+    return m_.classes()[static_cast<size_t>(cls)].is_nn_module;
+  }
+
+  Ref shape_tuple(const Ref& t) {
+    if (!t->ranked) return unknown();
+    std::vector<Ref> items;
+    for (const auto& d : t->shape) items.push_back(dim_value(d));
+    return tuple_of(std::move(items));
+  }
+
+  static Ref dim_value(const Dim& d) {
+    if (!d.size) return unknown();
+    auto v = make(Kind::Const);
+    v->constant = Value::of_int(*d.size);
+    v->origin.text = d.why;
+    return v;
+  }
+
+  static std::optional<long long> index_of(const Ref& v) { return v->as_int(); }
+
+  Ref subscript(TSNode n) {
+    Ref obj = eval(field(n, "value"));
+    std::vector<TSNode> idx;  // every named child but the value (comments aside)
+    TSNode value = field(n, "value");
+    for (TSNode c : named_children(n))
+      if (c.id != value.id && !is(c, "comment")) idx.push_back(c);
+    if (idx.size() == 1 && is(idx[0], "tuple")) idx = named_children(idx[0]);
+    switch (obj->kind) {
+      case Kind::Dict: {
+        if (idx.size() != 1) return unknown();
+        Ref key = eval(idx[0]);
+        if (!key->known_const()) return unknown();
+        if (auto f = obj->store->fields.find(key->constant.repr()); f != obj->store->fields.end()) return f->second;
+        return unknown();
+      }
+      case Kind::Tuple:
+      case Kind::List: {
+        if (idx.size() != 1) return unknown();
+        if (is(idx[0], "slice")) return slice_sequence(obj, idx[0]);
+        Ref i = eval(idx[0]);
+        auto k = index_of(i);
+        const std::vector<Ref>* items = obj->kind == Kind::Tuple ? &obj->items : (obj->store->exact ? &obj->store->items : nullptr);
+        if (!items) return obj->store->element ? obj->store->element : unknown();
+        if (!k) return unknown();
+        long long size = static_cast<long long>(items->size());
+        long long at = *k < 0 ? *k + size : *k;
+        if (at < 0 || at >= size) return unknown();
+        return (*items)[static_cast<size_t>(at)];
+      }
+      case Kind::Instance:
+        if (!idx.empty()) eval(idx[0]);
+        return unknown();
+      case Kind::Tensor: return index_tensor(obj, idx);
+      default:
+        for (TSNode i : idx) eval(i);
+        return unknown();
+    }
+  }
+
+  struct SliceParts {
+    TSNode start{}, stop{}, step{};
+  };
+  static SliceParts slice_parts(TSNode s) {
+    SliceParts p;
+    int part = 0;
+    for (TSNode c : python::children(s)) {
+      if (!ts_node_is_named(c)) {
+        if (type(c) == ":") ++part;
+        continue;
+      }
+      (part == 0 ? p.start : part == 1 ? p.stop : p.step) = c;
+    }
+    return p;
+  }
+
+  // The length of a slice of an axis of `size` (unknown size: only `[a:a + k]` forms).
+  std::optional<long long> slice_length(TSNode s, std::optional<long long> size) {
+    auto p = slice_parts(s);
+    Ref start = null(p.start) ? nullptr : eval(p.start);
+    Ref stop = null(p.stop) ? nullptr : eval(p.stop);
+    Ref step = null(p.step) ? nullptr : eval(p.step);
+    long long st = 1;
+    if (step) {
+      auto k = step->as_int();
+      if (!k || *k <= 0) return std::nullopt;
+      st = *k;
+    }
+    if (start && stop && start->sym && start->sym == stop->sym && st == 1) return std::max(0LL, stop->offset - start->offset);
+    if (start && stop && stop->sym && start->as_int() == 0 && false) return std::nullopt;
+    if (!size) return std::nullopt;
+    auto clamp = [&](const Ref& v, long long dflt) -> std::optional<long long> {
+      if (!v) return dflt;
+      auto k = v->as_int();
+      if (!k) return std::nullopt;
+      long long x = *k < 0 ? *k + *size : *k;
+      return std::min(std::max(x, 0LL), *size);
+    };
+    auto a = clamp(start, 0), b = clamp(stop, *size);
+    if (!a || !b) return std::nullopt;
+    if (*b <= *a) return 0;
+    return (*b - *a + st - 1) / st;
+  }
+
+  Ref slice_sequence(const Ref& obj, TSNode s) {
+    const std::vector<Ref>* items = obj->kind == Kind::Tuple ? &obj->items : (obj->store->exact ? &obj->store->items : nullptr);
+    if (!items) {
+      slice_length(s, std::nullopt);
+      auto r = list_of({}, false);
+      std::const_pointer_cast<AValue>(r)->store->element = obj->store->element;
+      return r;
+    }
+    auto p = slice_parts(s);
+    long long size = static_cast<long long>(items->size());
+    auto bound = [&](TSNode node, long long dflt) -> std::optional<long long> {
+      if (null(node)) return dflt;
+      auto k = eval(node)->as_int();
+      if (!k) return std::nullopt;
+      long long x = *k < 0 ? *k + size : *k;
+      return std::min(std::max(x, 0LL), size);
+    };
+    auto a = bound(p.start, 0), b = bound(p.stop, size);
+    if (!null(p.step) || !a || !b) {
+      auto r = list_of({}, false);
+      std::const_pointer_cast<AValue>(r)->store->element = obj->kind == Kind::List ? obj->store->element : unknown();
+      return r;
+    }
+    std::vector<Ref> out(items->begin() + std::min(*a, *b), items->begin() + *b);
+    return obj->kind == Kind::Tuple ? tuple_of(std::move(out)) : list_of(std::move(out));
+  }
+
+  Ref index_tensor(const Ref& t, const std::vector<TSNode>& idx) {
+    if (!t->ranked) {
+      for (TSNode i : idx) eval(i);
+      return strip_graph_keep(t, tensor({}, false));
+    }
+    std::vector<Dim> out;
+    size_t axis = 0;
+    bool ellipsis_seen = false;
+    size_t consumed = 0;
+    for (TSNode i : idx)
+      if (!is(i, "ellipsis") && !is(i, "none")) ++consumed;
+    for (TSNode i : idx) {
+      if (is(i, "ellipsis")) {
+        if (ellipsis_seen) return tensor({}, false);
+        ellipsis_seen = true;
+        size_t keep = t->shape.size() >= consumed ? t->shape.size() - consumed : 0;
+        for (size_t k = 0; k < keep && axis < t->shape.size(); ++k) out.push_back(t->shape[axis++]);
+        continue;
+      }
+      if (is(i, "none")) {
+        out.push_back(Dim{1, ""});
+        continue;
+      }
+      if (axis >= t->shape.size()) return tensor({}, false);
+      if (is(i, "slice")) {
+        Dim d;
+        d.size = slice_length(i, t->shape[axis].size);
+        auto p = slice_parts(i);
+        if (null(p.start) && null(p.stop) && null(p.step)) d = t->shape[axis];
+        out.push_back(d);
+        ++axis;
+        continue;
+      }
+      Ref v = eval(i);
+      if (v->kind == Kind::Tensor || v->kind == Kind::List) {  // fancy indexing: the axis changes size
+        out.push_back(Dim{});
+        ++axis;
+        continue;
+      }
+      ++axis;  // an integer removes the axis
+    }
+    while (axis < t->shape.size()) out.push_back(t->shape[axis++]);
+    auto r = std::make_shared<AValue>(*t);
+    r->shape = std::move(out);
+    r->windowed = t->windowed && idx.size() == 1 && is(idx[0], "slice");
+    return r;
+  }
+
+  static Ref strip_graph_keep(const Ref& from, Ref to) {
+    if (from->graph == -1) return to;
+    auto r = std::make_shared<AValue>(*to);
+    r->graph = from->graph;
+    r->graph_origin = from->graph_origin;
+    return r;
+  }
+
+  Ref comprehension(TSNode n) {
+    // One abstract element: the body evaluated with each `for` target bound to one element.
+    EnvPtr saved = frame().env;
+    auto env = std::make_shared<Env>();
+    env->parent = saved == module_ ? nullptr : saved;
+    // Comprehensions read module names through lookup(); a local scope keeps targets private.
+    Frame f = frame();
+    f.env = env;
+    f.returns.clear();
+    f.returned = false;
+    if (saved == module_) env->parent = nullptr;
+    frames_.push_back(&f);
+    bool exact = true;
+    std::optional<long long> length;
+    for (TSNode c : named_children(n)) {
+      if (is(c, "for_in_clause")) {
+        Ref it = eval(field(c, "right"));
+        if (it->kind == Kind::Range) {
+          auto a = it->items[0]->as_int(), b = it->items[1]->as_int(), s = it->items[2]->as_int();
+          if (a && b && s && *s > 0) length = *b > *a ? (*b - *a + *s - 1) / *s : 0;
+        } else if (it->kind == Kind::List && it->store->exact) {
+          length = static_cast<long long>(it->store->items.size());
+        } else if (it->kind == Kind::Tuple) {
+          length = static_cast<long long>(it->items.size());
+        } else if (it->kind == Kind::Tensor && it->ranked && !it->shape.empty()) {
+          length = it->shape[0].size;
+        } else {
+          exact = false;
+        }
+        bind_target(field(c, "left"), element(it, 0, nullptr, nullptr));
+      } else if (is(c, "if_clause")) {
+        exact = false;
+        for (TSNode k : named_children(c)) eval(k);
+      }
+    }
+    Ref body = eval(field(n, "body"));
+    frames_.pop_back();
+    if (!exact) length.reset();
+    auto r = list_of({}, false);
+    auto s = std::const_pointer_cast<AValue>(r)->store;
+    s->element = body;
+    if (length && *length <= static_cast<long long>(budget_.max_literal_items)) {
+      s->items.assign(static_cast<size_t>(*length), body);
+      s->exact = true;
+    }
+    if (is(n, "generator_expression")) {
+      auto g = std::const_pointer_cast<AValue>(r);
+      g->qualified = "generator";
+    }
+    return r;
+  }
+
+  // ---- calls ---------------------------------------------------------------------------------
+  struct Args {
+    std::vector<Ref> pos;
+    std::vector<TSNode> pos_nodes;
+    std::vector<std::pair<std::string, Ref>> kw;
+    std::vector<TSNode> kw_nodes;
+    bool unpacked = false;  // *args / **kwargs whose values are unknown
+    const Ref* get(size_t i, const std::string& name) const {
+      for (auto& [k, v] : kw)
+        if (k == name) return &v;
+      return i < pos.size() ? &pos[i] : nullptr;
+    }
+    const Ref* keyword(const std::string& name) const {
+      for (auto& [k, v] : kw)
+        if (k == name) return &v;
+      return nullptr;
+    }
+    TSNode node(size_t i, const std::string& name) const {
+      for (size_t j = 0; j < kw.size(); ++j)
+        if (kw[j].first == name) return kw_nodes[j];
+      return i < pos_nodes.size() ? pos_nodes[i] : TSNode{};
+    }
+  };
+
+  Args eval_args(TSNode list) {
+    Args a;
+    if (is(list, "generator_expression")) {
+      a.pos.push_back(eval(list));
+      a.pos_nodes.push_back(list);
+      return a;
+    }
+    for (TSNode c : named_children(list)) {
+      if (is(c, "keyword_argument")) {
+        a.kw.emplace_back(std::string(m_.text_of(field(c, "name"), cell_)), eval(field(c, "value")));
+        a.kw_nodes.push_back(field(c, "value"));
+      } else if (is(c, "list_splat")) {
+        auto kids = named_children(c);
+        Ref v = kids.empty() ? unknown() : eval(kids[0]);
+        if (v->kind == Kind::Tuple) {
+          for (const auto& i : v->items) { a.pos.push_back(i); a.pos_nodes.push_back(c); }
+        } else if (v->kind == Kind::List && v->store->exact) {
+          for (const auto& i : v->store->items) { a.pos.push_back(i); a.pos_nodes.push_back(c); }
+        } else {
+          a.unpacked = true;
+        }
+      } else if (is(c, "dictionary_splat")) {
+        auto kids = named_children(c);
+        Ref v = kids.empty() ? unknown() : eval(kids[0]);
+        if (v->kind == Kind::Dict) {
+          for (const auto& [k, val] : v->store->fields)
+            if (k.size() >= 2 && k.front() == '\'') { a.kw.emplace_back(k.substr(1, k.size() - 2), val); a.kw_nodes.push_back(c); }
+        } else {
+          a.unpacked = true;
+        }
+      } else if (!is(c, "comment")) {
+        a.pos.push_back(eval(c));
+        a.pos_nodes.push_back(c);
+      }
+    }
+    return a;
+  }
+
+  Ref call(TSNode n) {
+    TSNode fn = field(n, "function");
+    Ref callee = eval(fn);
+    Args args = eval_args(field(n, "arguments"));
+    return apply(callee, args, n);
+  }
+
+  Ref apply(const Ref& callee, Args& args, TSNode site) {
+    switch (callee->kind) {
+      case Kind::Function:
+        if (callee->function < 0) return call_lambda(callee, args, site);
+        return call_function(callee->function, nullptr, -1, args, site);
+      case Kind::Class: return construct(callee, args, site);
+      case Kind::Module: return library(callee->qualified, args, site);
+      case Kind::Partial: {
+        Args merged;
+        merged.pos = callee->items;
+        merged.pos_nodes.assign(callee->items.size(), TSNode{});
+        for (auto& [k, v] : callee->kwargs) { merged.kw.emplace_back(k, v); merged.kw_nodes.push_back(TSNode{}); }
+        merged.pos.insert(merged.pos.end(), args.pos.begin(), args.pos.end());
+        merged.pos_nodes.insert(merged.pos_nodes.end(), args.pos_nodes.begin(), args.pos_nodes.end());
+        merged.kw.insert(merged.kw.end(), args.kw.begin(), args.kw.end());
+        merged.kw_nodes.insert(merged.kw_nodes.end(), args.kw_nodes.begin(), args.kw_nodes.end());
+        merged.unpacked = args.unpacked;
+        return apply(callee->self, merged, site);
+      }
+      case Kind::Bound:
+        if (callee->function >= 0) return call_function(callee->function, callee->self, callee->cls, args, site);
+        return method(callee->self, callee->qualified, args, site);
+      case Kind::Instance: {
+        if (callee->cls < 0) return unknown();
+        Ref forward = class_member(callee->cls, is_torch_module_class(callee->cls) ? "forward" : "__call__", callee);
+        if (forward && forward->kind == Kind::Bound && forward->function >= 0)
+          return call_function(forward->function, callee, forward->cls, args, site);
+        return unknown();
+      }
+      case Kind::Layer: return call_layer(callee, args, site);
+      default: return unknown();
+    }
+  }
+
+  Ref call_lambda(const Ref& callee, Args& args, TSNode site) {
+    (void)site;
+    auto it = lambdas_.find(callee.get());
+    if (it == lambdas_.end() || static_cast<int>(frames_.size()) > budget_.max_call_depth) return unknown();
+    auto [node, cell, closure] = it->second;
+    int saved_cell = cell_;
+    cell_ = cell;
+    auto env = std::make_shared<Env>();
+    env->parent = closure;
+    Frame f;
+    f.env = env;
+    bind_parameters(field(node, "parameters"), args, env, nullptr);
+    frames_.push_back(&f);
+    Ref r = eval(field(node, "body"));
+    frames_.pop_back();
+    cell_ = saved_cell;
+    return r;
+  }
+
+  // Binds a call's arguments to the parameters of a def or lambda.
+  void bind_parameters(TSNode params, Args& args, const EnvPtr& env, const Ref& self) {
+    size_t next = 0;
+    std::vector<Ref> pos = args.pos;
+    if (self) pos.insert(pos.begin(), self);
+    if (null(params)) return;
+    bool keyword_only = false;
+    for (TSNode p : named_children(params)) {
+      std::string_view t = type(p);
+      std::string name;
+      TSNode dflt{};
+      if (t == "identifier") {
+        name = std::string(m_.text_of(p, cell_));
+      } else if (t == "default_parameter" || t == "typed_default_parameter") {
+        name = std::string(m_.text_of(field(p, "name"), cell_));
+        dflt = field(p, "value");
+      } else if (t == "typed_parameter") {
+        auto kids = named_children(p);
+        if (!kids.empty() && is(kids[0], "identifier")) name = std::string(m_.text_of(kids[0], cell_));
+        else if (!kids.empty()) {  // *args: T / **kw: T
+          auto inner = named_children(kids[0]);
+          if (!inner.empty()) env->vars[std::string(m_.text_of(inner[0], cell_))] = unknown();
+          keyword_only = true;
+          continue;
+        }
+      } else if (t == "list_splat_pattern" || t == "dictionary_splat_pattern") {
+        auto kids = named_children(p);
+        if (!kids.empty()) {
+          std::string n(m_.text_of(kids[0], cell_));
+          if (t == "list_splat_pattern") {
+            std::vector<Ref> rest;
+            for (size_t i = next; i < pos.size(); ++i) rest.push_back(pos[i]);
+            env->vars[n] = args.unpacked ? unknown() : tuple_of(std::move(rest));
+            next = pos.size();
+            keyword_only = true;
+          } else {
+            env->vars[n] = unknown();
+          }
+        }
+        continue;
+      } else if (t == "keyword_separator") {
+        keyword_only = true;
+        continue;
+      } else {
+        continue;
+      }
+      if (name.empty()) continue;
+      Ref v;
+      if (const Ref* k = args.keyword(name)) v = *k;
+      else if (!keyword_only && next < pos.size()) v = pos[next++];
+      else if (args.unpacked) v = unknown();
+      else if (!null(dflt)) v = eval(dflt);
+      else v = unknown();
+      if (!keyword_only && next <= pos.size() && args.keyword(name) == nullptr) {}  // consumed above
+      env->vars[name] = v;
+    }
+  }
+
+  Ref call_function(int fid, const Ref& self, int cls, Args& args, TSNode site) {
+    if (fid < 0) return unknown();
+    called_.insert(fid);
+    const Function& fn = m_.functions()[static_cast<size_t>(fid)];
+    int depth = 0;
+    for (const Frame* f : frames_)
+      if (f->function == fid) ++depth;
+    if (depth >= 2 || static_cast<int>(frames_.size()) > budget_.max_call_depth || out_.exhausted_) return unknown();
+    int saved_cell = cell_;
+    Frame f;
+    f.function = fid;
+    f.self = self;
+    f.cls = cls >= 0 ? cls : fn.enclosing_class;
+    f.call_cell = saved_cell;
+    f.call_node = site;
+    for (size_t i = 0; i < args.pos.size() && i < args.pos_nodes.size(); ++i) f.call_args.emplace_back(args.pos_nodes[i], args.pos[i]);
+    for (size_t i = 0; i < args.kw.size() && i < args.kw_nodes.size(); ++i) f.call_args.emplace_back(args.kw_nodes[i], args.kw[i].second);
+    auto env = std::make_shared<Env>();
+    auto cl = closures_.find(fid);
+    env->parent = cl == closures_.end() ? nullptr : cl->second;
+    f.env = env;
+    cell_ = fn.cell;
+    bind_parameters(field(fn.node, "parameters"), args, env, self);
+    frames_.push_back(&f);
+    exec_block(field(fn.node, "body"));
+    frames_.pop_back();
+    cell_ = saved_cell;
+    if (f.returns.empty()) return constant(Value::none());
+    Ref r = f.returns.front();
+    for (size_t i = 1; i < f.returns.size(); ++i) r = join(r, f.returns[i]);
+    return r;
+  }
+
+  Ref construct(const Ref& cls, Args& args, TSNode site) {
+    auto obj = make(Kind::Instance);
+    obj->cls = cls->cls;
+    obj->store = std::make_shared<Store>();
+    obj->origin = origin(site);
+    Ref init = class_member(cls->cls, "__init__", obj);
+    if (init && init->kind == Kind::Bound && init->function >= 0) call_function(init->function, obj, init->cls, args, site);
+    return obj;
+  }
+
+  // Methods on values that are not notebook code: tensors, lists, dicts, layers, loaders.
+  Ref method(const Ref& self, const std::string& name, Args& args, TSNode site) {
+    switch (self->kind) {
+      case Kind::Tensor: return tensor_method(self, name, args, site);
+      case Kind::List:
+        if (name == "append") {
+          auto s = self->store;
+          Ref v = args.pos.empty() ? unknown() : args.pos[0];
+          s->element = s->element ? join(s->element, v) : v;
+          if (loop_depth_ > 0) s->exact = false;
+          else s->items.push_back(v);
+          return constant(Value::none());
+        }
+        if (name == "extend") {
+          if (!args.pos.empty()) extend(self, args.pos[0]);
+          return constant(Value::none());
+        }
+        return unknown();
+      case Kind::Dict:
+        if (name == "get" && !args.pos.empty() && args.pos[0]->known_const()) {
+          auto it = self->store->fields.find(args.pos[0]->constant.repr());
+          if (it != self->store->fields.end()) return it->second;
+          return args.pos.size() > 1 ? args.pos[1] : constant(Value::none());
+        }
+        return unknown();
+      case Kind::Instance:
+        if (name == "to" || name == "cuda" || name == "cpu" || name == "train" || name == "eval" || name == "double" ||
+            name == "float")
+          return self;
+        return unknown();
+      case Kind::Layer:
+        if (name == "to" || name == "cuda" || name == "cpu" || name == "train" || name == "eval" || name == "double" ||
+            name == "float")
+          return self;
+        if (name == "add" && self->kind_name == "Sequential" && !args.pos.empty()) {
+          auto s = self->store;
+          auto layers = s->fields["layers"];
+          auto l = layers && layers->kind == Kind::List ? layers : list_of({});
+          std::const_pointer_cast<AValue>(l)->store->items.push_back(args.pos[0]);
+          s->fields["layers"] = l;
+          return constant(Value::none());
+        }
+        return unknown();
+      case Kind::Super: {
+        // super().__init__(...) / super().forward(...): the notebook base's method, if any.
+        auto it = class_values_.find(self->cls);
+        if (it == class_values_.end()) return unknown();
+        for (const auto& base : it->second->items) {
+          if (base->kind != Kind::Class) continue;
+          Ref m = class_member(base->cls, name, self->self);
+          if (m && m->kind == Kind::Bound && m->function >= 0) return call_function(m->function, self->self, m->cls, args, site);
+        }
+        return unknown();
+      }
+      default: return unknown();
+    }
+  }
+
+  void extend(const Ref& list, const Ref& items) {
+    auto s = list->store;
+    if (items->kind == Kind::List) {
+      s->element = join(s->element, items->store->element);
+      if (loop_depth_ == 0 && items->store->exact && s->exact) s->items.insert(s->items.end(), items->store->items.begin(), items->store->items.end());
+      else s->exact = false;
+    } else if (items->kind == Kind::Tuple) {
+      for (const auto& i : items->items) s->element = join(s->element, i);
+      if (loop_depth_ == 0 && s->exact) s->items.insert(s->items.end(), items->items.begin(), items->items.end());
+      else s->exact = false;
+    } else {
+      s->exact = false;
+      s->element = unknown();
+    }
+  }
+
+  // Integers from a call's dimension arguments: `(2, 3)`, `2, 3`, `size=(2, 3)`.
+  std::optional<std::vector<Dim>> dims_from(const Args& args, size_t first = 0, const std::string& kw = "size") {
+    std::vector<Ref> vals;
+    std::vector<TSNode> nodes;
+    if (const Ref* k = args.keyword(kw)) vals.push_back(*k);
+    else
+      for (size_t i = first; i < args.pos.size(); ++i) {
+        vals.push_back(args.pos[i]);
+        if (i < args.pos_nodes.size()) nodes.push_back(args.pos_nodes[i]);
+      }
+    if (nodes.size() != vals.size()) nodes.clear();
+    if (args.unpacked) return std::nullopt;
+    if (vals.size() == 1 && (vals[0]->kind == Kind::Tuple || vals[0]->kind == Kind::List)) {
+      const auto& items = vals[0]->kind == Kind::Tuple ? vals[0]->items : vals[0]->store->items;
+      if (vals[0]->kind == Kind::List && !vals[0]->store->exact) return std::nullopt;
+      vals = items;
+      nodes.clear();
+    }
+    if (vals.size() > budget_.max_rank) return std::nullopt;
+    std::vector<Dim> out;
+    for (const auto& v : vals) {
+      if (v->kind == Kind::Tensor || v->kind == Kind::Tuple || v->kind == Kind::List) return std::nullopt;
+      Dim d;
+      d.size = v->as_int();
+      if (v->kind == Kind::Const && !d.size) return std::nullopt;  // a dtype or a float: not a size
+      d.why = v->origin.text;
+      if (!nodes.empty() && !null(nodes[out.size()]) && !is(nodes[out.size()], "list_splat")) d.origin = origin(nodes[out.size()]);
+      out.push_back(d);
+    }
+    return out;
+  }
+
+  // The shape of a value converted to a tensor: a tensor's own, or a (nested) list's.
+  Ref to_tensor(const Ref& v, TSNode site) {
+    if (v->kind == Kind::Tensor) return v;
+    if (v->kind == Kind::List || v->kind == Kind::Tuple) {
+      std::optional<long long> length;
+      Ref elem;
+      if (v->kind == Kind::Tuple) {
+        length = static_cast<long long>(v->items.size());
+        for (const auto& i : v->items) elem = join(elem, i);
+      } else {
+        if (v->store->exact) length = static_cast<long long>(v->store->items.size());
+        elem = v->store->element;
+      }
+      std::vector<Dim> shape{Dim{length, ""}};
+      bool windows = false;
+      if (elem && (elem->kind == Kind::List || elem->kind == Kind::Tuple || elem->kind == Kind::Tensor)) {
+        Ref inner = to_tensor(elem, site);
+        if (inner->kind != Kind::Tensor || !inner->ranked) return tensor({}, false, origin(site));
+        shape.insert(shape.end(), inner->shape.begin(), inner->shape.end());
+        windows = elem->kind == Kind::Tensor && elem->windowed;
+      } else if (elem && elem->kind == Kind::Unknown && !elem->sym && v->kind == Kind::List && !v->store->exact) {
+        return tensor({}, false, origin(site));
+      }
+      if (shape.size() > budget_.max_rank) return tensor({}, false);
+      auto r = std::const_pointer_cast<AValue>(tensor(std::move(shape), true, origin(site)));
+      r->windowed = windows;
+      return r;
+    }
+    return tensor({}, false, origin(site));
+  }
+
+  Ref library(const std::string& q, Args& args, TSNode site) {
+    auto last = q.substr(q.rfind('.') + 1);
+    auto arg0 = [&]() { return args.pos.empty() ? unknown() : args.pos[0]; };
+    if (q.rfind("builtins.", 0) == 0) return builtin_call(last, args, site);
+    if (q == "torch.no_grad" || q == "torch.inference_mode") {
+      auto v = make(Kind::Instance);
+      v->qualified = q;
+      return v;
+    }
+    bool torch = q.rfind("torch.", 0) == 0;
+    bool numpy = q.rfind("numpy.", 0) == 0 || q.rfind("np.", 0) == 0;
+    if (q == "functools.partial") {
+      auto p = make(Kind::Partial);
+      p->self = arg0();
+      for (size_t i = 1; i < args.pos.size(); ++i) p->items.push_back(args.pos[i]);
+      for (auto& [k, v] : args.kw) p->kwargs[k] = v;
+      return p;
+    }
+    if (q == "types.SimpleNamespace" || q == "argparse.Namespace" || q == "easydict.EasyDict" ||
+        q == "attrdict.AttrDict") {
+      auto obj = make(Kind::Instance);
+      obj->store = std::make_shared<Store>();
+      for (auto& [k, v] : args.kw) obj->store->fields[k] = v;
+      if (!args.pos.empty() && args.pos[0]->kind == Kind::Dict)
+        for (auto& [k, v] : args.pos[0]->store->fields)
+          if (k.size() >= 2 && k.front() == '\'') obj->store->fields[k.substr(1, k.size() - 2)] = v;
+      return obj;
+    }
+    if (torch && (q.find(".nn.") != std::string::npos) && !last.empty() && std::isupper(static_cast<unsigned char>(last[0])))
+      return torch_layer(q, last, args, site);
+    if (q.find("DataLoader") != std::string::npos && torch) {
+      auto l = make(Kind::Loader);
+      l->qualified = q;
+      l->store = std::make_shared<Store>();
+      l->origin = origin(site);
+      auto set = [&](const std::string& name, size_t pos, Ref dflt) {
+        const Ref* v = args.get(pos, name);
+        l->store->fields[name] = v ? *v : (args.unpacked ? unknown() : dflt);
+      };
+      set("dataset", 0, unknown());
+      set("batch_size", 1, constant(Value::of_int(1)));
+      set("shuffle", 2, constant(Value::of_bool(false)));
+      if (args.keyword("batch_sampler") || args.keyword("sampler")) l->store->fields["batch_size"] = unknown();
+      const Ref* dl = args.keyword("drop_last");
+      l->store->fields["drop_last"] = dl ? *dl : (args.unpacked ? unknown() : constant(Value::of_bool(false)));
+      return l;
+    }
+    if (last == "TensorDataset" && torch) {
+      auto d = make(Kind::Dataset);
+      d->origin = origin(site);
+      if (args.unpacked) return unknown();
+      for (const auto& a : args.pos) d->items.push_back(a);
+      return d;
+    }
+    if (torch || numpy) return array_function(q, last, args, site, numpy);
+    return unknown();
+  }
+
+  Ref builtin_call(const std::string& name, Args& args, TSNode site) {
+    Ref a0 = args.pos.empty() ? unknown() : args.pos[0];
+    if (name == "len") {
+      if (a0->kind == Kind::Tensor && a0->ranked && !a0->shape.empty() && a0->shape[0].size)
+        return constant(Value::of_int(*a0->shape[0].size), Origin{cell_, m_.span_of(site, cell_), text(site)});
+      if (a0->kind == Kind::List && a0->store->exact) return constant(Value::of_int(static_cast<long long>(a0->store->items.size())));
+      if (a0->kind == Kind::Tuple) return constant(Value::of_int(static_cast<long long>(a0->items.size())));
+      if (a0->kind == Kind::Const && a0->constant.kind == Value::Kind::Str)
+        return constant(Value::of_int(static_cast<long long>(a0->constant.str.size())));
+      return unknown();
+    }
+    if (name == "range") {
+      auto r = make(Kind::Range);
+      if (args.pos.size() == 1) r->items = {constant(Value::of_int(0)), a0, constant(Value::of_int(1))};
+      else if (args.pos.size() >= 2) r->items = {args.pos[0], args.pos[1], args.pos.size() > 2 ? args.pos[2] : constant(Value::of_int(1))};
+      else return unknown();
+      return r;
+    }
+    if (name == "enumerate" || name == "zip") {
+      auto w = make(Kind::Instance);
+      w->qualified = "builtins." + name;
+      w->self = a0;
+      w->items = args.pos;
+      return w;
+    }
+    if (name == "int" && a0->kind == Kind::Const) {
+      if (auto x = a0->constant.as_number()) return constant(Value::of_int(static_cast<long long>(*x)), a0->origin);
+      return unknown();
+    }
+    if (name == "float" && a0->kind == Kind::Const) {
+      if (auto x = a0->constant.as_number()) return constant(Value::of_float(*x), a0->origin);
+      return unknown();
+    }
+    if (name == "isinstance" && args.pos.size() == 2) {
+      const Ref& t = args.pos[1];
+      if (t->kind == Kind::Module && (t->qualified == "torch.Tensor" || t->qualified == "torch.autograd.Variable")) {
+        if (a0->kind == Kind::Tensor) return constant(Value::of_bool(true));
+        if (a0->kind == Kind::Tuple || a0->kind == Kind::List || a0->kind == Kind::Const) return constant(Value::of_bool(false));
+      }
+      if (t->kind == Kind::Module && (t->qualified == "builtins.tuple" || t->qualified == "builtins.list")) {
+        if (a0->kind == Kind::Tensor) return constant(Value::of_bool(false));
+        if (a0->kind == Kind::Tuple) return constant(Value::of_bool(t->qualified == "builtins.tuple"));
+      }
+      return unknown();
+    }
+    if (name == "tuple") {
+      if (a0->kind == Kind::Tuple) return a0;
+      if (a0->kind == Kind::List && a0->store->exact) return tuple_of(a0->store->items);
+      return unknown();
+    }
+    if (name == "list") {
+      if (a0->kind == Kind::Tuple) return list_of(a0->items);
+      if (a0->kind == Kind::List) {
+        auto r = list_of(a0->store->items, a0->store->exact);
+        std::const_pointer_cast<AValue>(r)->store->element = a0->store->element;
+        return r;
+      }
+      if (args.pos.empty()) return list_of({});
+      return unknown();
+    }
+    if (name == "dict" && args.pos.empty()) {
+      auto d = make(Kind::Dict);
+      d->store = std::make_shared<Store>();
+      for (auto& [k, v] : args.kw) d->store->fields["'" + k + "'"] = v;
+      return d;
+    }
+    if (name == "super") {
+      auto s = make(Kind::Super);
+      s->cls = frame().cls;
+      s->self = frame().self;
+      return s;
+    }
+    if ((name == "min" || name == "max") && args.pos.size() >= 2) {
+      std::optional<long long> best;
+      for (const auto& v : args.pos) {
+        auto x = v->as_int();
+        if (!x) return unknown();
+        best = !best ? *x : (name == "min" ? std::min(*best, *x) : std::max(*best, *x));
+      }
+      return constant(Value::of_int(*best));
+    }
+    if (name == "print") return constant(Value::none());
+    return unknown();
+  }
+
+  Ref torch_layer(const std::string& q, const std::string& kind, Args& args, TSNode site) {
+    auto l = make(Kind::Layer);
+    l->qualified = q;
+    l->kind_name = kind;
+    l->store = std::make_shared<Store>();
+    l->origin = origin(site);
+    auto& f = l->store->fields;
+    auto set = [&](const std::string& name, size_t pos, Ref dflt) {
+      const Ref* v = args.get(pos, name);
+      TSNode node = args.node(pos, name);
+      if (v) {
+        f[name] = *v;
+        if (!null(node)) l->store->written[name] = origin(node);
+      } else {
+        f[name] = args.unpacked ? unknown() : dflt;
+      }
+    };
+    static const std::unordered_set<std::string> recurrent = {"LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"};
+    if (recurrent.count(kind)) {
+      set("input_size", 0, unknown());
+      set("hidden_size", 1, unknown());
+      bool cell = kind.size() > 4 && kind.substr(kind.size() - 4) == "Cell";
+      if (!cell) {
+        set("num_layers", 2, constant(Value::of_int(1)));
+        set("batch_first", 4, constant(Value::of_bool(false)));
+        set("bidirectional", 6, constant(Value::of_bool(false)));
+        set("proj_size", 7, constant(Value::of_int(0)));
+      }
+    } else if (kind == "Linear") {
+      set("in_features", 0, unknown());
+      set("out_features", 1, unknown());
+    } else if (kind == "Embedding") {
+      set("num_embeddings", 0, unknown());
+      set("embedding_dim", 1, unknown());
+    } else if (kind == "Sequential") {
+      f["layers"] = args.unpacked ? unknown() : list_of(args.pos);
+    }
+    return l;
+  }
+
+  // A call into a torch layer: output shapes, and for recurrent layers an event for the rules.
+  Ref call_layer(const Ref& layer, Args& args, TSNode site) {
+    Ref x = args.pos.empty() ? (args.keyword("input") ? *args.keyword("input") : unknown()) : args.pos[0];
+    const std::string& k = layer->kind_name;
+    if (k == "LSTM" || k == "GRU" || k == "RNN") return call_recurrent(layer, x, args, site);
+    if (k == "Linear") {
+      if (x->kind != Kind::Tensor || !x->ranked || x->shape.empty()) return tensor({}, false);
+      auto r = std::make_shared<AValue>(*x);
+      Ref out = layer->field("out_features");
+      r->shape.back() = Dim{out ? out->as_int() : std::nullopt, ""};
+      r->windowed = false;
+      return r;
+    }
+    if (k == "Embedding") {
+      if (x->kind != Kind::Tensor || !x->ranked) return tensor({}, false);
+      auto r = std::make_shared<AValue>(*x);
+      Ref d = layer->field("embedding_dim");
+      r->shape.push_back(Dim{d ? d->as_int() : std::nullopt, ""});
+      r->windowed = false;
+      return r;
+    }
+    if (k == "Sequential") {
+      Ref layers = layer->field("layers");
+      if (!layers || layers->kind != Kind::List || !layers->store->exact) return unknown();
+      Ref v = x;
+      for (const auto& l : layers->store->items) {
+        Args a;
+        a.pos.push_back(v);
+        a.pos_nodes.push_back(TSNode{});
+        v = apply(l, a, site);
+      }
+      return v;
+    }
+    static const std::unordered_set<std::string> same_shape = {
+        "Dropout", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "GELU", "ELU", "LayerNorm", "Softmax", "LogSoftmax",
+        "Identity", "SELU", "Softplus", "Hardtanh"};
+    if (same_shape.count(k) && x->kind == Kind::Tensor) return strip(x);
+    return unknown();
+  }
+
+  // The state a recurrent call received is stale when it carries the graph of an earlier
+  // forward that a backward() has run through since.
+  bool stale(const Ref& state, Origin* where) const {
+    if (!state) return false;
+    if (state->kind == Kind::Tensor) {
+      if (state->graph >= 0 && state->graph < backwards_) {
+        if (where) *where = state->graph_origin;
+        return true;
+      }
+      return false;
+    }
+    if (state->kind == Kind::Tuple && !state->items.empty()) {
+      for (const auto& i : state->items)
+        if (!stale(i, where)) return false;
+      return true;
+    }
+    return false;
+  }
+
+  Ref call_recurrent(const Ref& layer, const Ref& x, Args& args, TSNode site) {
+    const Ref* hx = args.pos.size() > 1 ? &args.pos[1] : args.keyword("hx");
+    TSNode hx_node = args.pos.size() > 1 ? args.pos_nodes[1] : args.node(99, "hx");
+    RecurrentCall ev;
+    ev.cell = cell_;
+    ev.node = site;
+    ev.layer = layer;
+    ev.input = x;
+    ev.state = hx ? *hx : nullptr;
+    ev.state_node = hx_node;
+    ev.state_cell = cell_;
+    ev.state_entry = hx_node;
+    ev.last_batch = last_batch_;
+    ev.guarded = guarded_ > 0;
+    ev.batch_why = batch_why_;
+    if (hx && !no_grad_ && stale(*hx, &ev.stale_origin)) {
+      ev.stale_state = true;
+      pending_.emplace_back(out_.recurrent_calls_.size(), backwards_);
+    }
+    // Where the state entered: the outermost frame whose call site passed this very value.
+    if (hx) {
+      for (const Frame* f : frames_) {
+        bool found = false;
+        for (const auto& [node, v] : f->call_args)
+          if (v == *hx && !null(node)) {
+            ev.state_cell = f->call_cell;
+            ev.state_entry = node;
+            found = true;
+            break;
+          }
+        if (found) break;
+      }
+    }
+    for (const Frame* f : frames_)
+      if (!null(f->call_node)) ev.stack.push_back(Origin{f->call_cell, m_.span_of(f->call_node, f->call_cell), ""});
+    out_.recurrent_calls_.push_back(std::move(ev));
+
+    // Outputs: (out, h_n) or (out, (h_n, c_n)), with the graph of this call attached.
+    Ref bf = layer->field("batch_first"), hs = layer->field("hidden_size"), nl = layer->field("num_layers"),
+        bi = layer->field("bidirectional"), ps = layer->field("proj_size");
+    auto hidden = hs ? hs->as_int() : std::nullopt;
+    auto layers = nl ? nl->as_int() : std::nullopt;
+    auto two = bi ? bi->as_bool() : std::nullopt;
+    auto proj = ps ? ps->as_int() : std::nullopt;
+    auto batch_first = bf ? bf->as_bool() : std::nullopt;
+    std::optional<long long> directions = two ? std::optional<long long>(*two ? 2 : 1) : std::nullopt;
+    std::optional<long long> out_size = hidden && directions && proj ? std::optional<long long>((*proj > 0 ? *proj : *hidden) * *directions) : std::nullopt;
+    Origin here = origin(site);
+    auto attach = [&](Ref t) {
+      auto r = std::const_pointer_cast<AValue>(t);
+      if (no_grad_) return Ref(r);
+      r->graph = backwards_;
+      r->graph_origin = here;
+      return Ref(r);
+    };
+    Ref out = tensor({}, false);
+    Dim batch, steps;
+    bool have = false;
+    if (x->kind == Kind::Tensor && x->ranked && x->shape.size() == 3 && batch_first) {
+      batch = x->shape[*batch_first ? 0 : 1];
+      steps = x->shape[*batch_first ? 1 : 0];
+      out = *batch_first ? tensor({batch, steps, Dim{out_size, ""}}) : tensor({steps, batch, Dim{out_size, ""}});
+      have = true;
+    } else if (x->kind == Kind::Tensor && x->ranked && x->shape.size() == 2) {
+      out = tensor({x->shape[0], Dim{out_size, ""}});
+    }
+    out = attach(out);
+    std::optional<long long> state_first = layers && directions ? std::optional<long long>(*layers * *directions) : std::nullopt;
+    // A state keeps the origin of the state it continues (where it was first built).
+    auto state = [&](std::optional<long long> last, int part) {
+      Ref t = !have ? tensor({}, false) : tensor({Dim{state_first, ""}, batch, Dim{last, ""}});
+      Ref in = hx ? (part < 0 ? *hx : ((*hx)->kind == Kind::Tuple && (*hx)->items.size() == 2 ? (*hx)->items[static_cast<size_t>(part)] : nullptr)) : nullptr;
+      if (in && in->kind == Kind::Tensor) std::const_pointer_cast<AValue>(t)->origin = in->origin;
+      return attach(t);
+    };
+    std::optional<long long> h_last = hidden && proj ? std::optional<long long>(*proj > 0 ? *proj : *hidden) : std::nullopt;
+    if (layer->kind_name == "LSTM") return tuple_of({out, tuple_of({state(h_last, 0), state(hidden, 1)})});
+    return tuple_of({out, state(h_last, -1)});
+  }
+
+  Ref array_function(const std::string& q, const std::string& last, Args& args, TSNode site, bool numpy) {
+    Ref a0 = args.pos.empty() ? unknown() : args.pos[0];
+    static const std::unordered_set<std::string> factories = {"zeros", "ones", "randn", "rand", "empty"};
+    if (factories.count(last) && (q == "torch." + last || q == "numpy." + last || q == "numpy.random." + last)) {
+      auto dims = dims_from(args, 0, numpy && last != "randn" && last != "rand" ? "shape" : "size");
+      return dims ? tensor(*dims, true, origin(site)) : tensor({}, false, origin(site));
+    }
+    if (last == "full" || last == "randint" || last == "normal") {
+      if (last == "full") {
+        auto dims = dims_from(Args{{a0}, {}, {}, {}, false});
+        return dims ? tensor(*dims, true, origin(site)) : tensor({}, false);
+      }
+      if (const Ref* s = args.keyword("size")) {
+        Args a;
+        a.pos.push_back(*s);
+        auto dims = dims_from(a);
+        return dims ? tensor(*dims, true, origin(site)) : tensor({}, false);
+      }
+      return tensor({}, false, origin(site));
+    }
+    if (last == "zeros_like" || last == "ones_like" || last == "randn_like" || last == "empty_like") return strip_graph(a0);
+    if (last == "arange" || last == "linspace") {
+      std::optional<long long> n;
+      if (last == "linspace") {
+        const Ref* steps = args.get(2, numpy ? "num" : "steps");
+        n = steps ? (*steps)->as_int() : (numpy ? std::optional<long long>(50) : std::nullopt);
+      } else if (args.pos.size() == 1) {
+        n = a0->as_int();
+      } else if (args.pos.size() >= 2) {
+        auto a = args.pos[0]->as_int(), b = args.pos[1]->as_int();
+        auto s = args.pos.size() > 2 ? args.pos[2]->as_int() : std::optional<long long>(1);
+        if (a && b && s && *s > 0) n = *b > *a ? (*b - *a + *s - 1) / *s : 0;
+      }
+      return tensor({Dim{n, ""}}, true, origin(site));
+    }
+    static const std::unordered_set<std::string> convert = {"tensor", "from_numpy", "as_tensor", "FloatTensor",
+                                                            "Tensor", "LongTensor", "DoubleTensor", "array",
+                                                            "asarray", "float32", "Variable", "ascontiguousarray"};
+    if (convert.count(last)) {
+      if ((last == "FloatTensor" || last == "Tensor" || last == "LongTensor") && args.pos.size() > 1) {
+        auto dims = dims_from(args);
+        return dims ? tensor(*dims, true, origin(site)) : tensor({}, false);
+      }
+      return to_tensor(a0, site);
+    }
+    if (last == "stack" || last == "cat" || last == "concatenate" || last == "vstack" || last == "hstack") {
+      const Ref* axis = args.get(1, numpy ? "axis" : "dim");
+      long long dim = axis ? (*axis)->as_int().value_or(-999) : 0;
+      if (dim == -999) return tensor({}, false);
+      std::vector<Ref> parts;
+      std::optional<long long> count;
+      Ref elem;
+      if (a0->kind == Kind::Tuple) parts = a0->items;
+      else if (a0->kind == Kind::List && a0->store->exact) parts = a0->store->items;
+      else if (a0->kind == Kind::List) elem = a0->store->element;
+      else return tensor({}, false);
+      if (!parts.empty()) {
+        count = static_cast<long long>(parts.size());
+        for (const auto& p : parts) elem = join(elem, p);
+      }
+      if (!elem || elem->kind != Kind::Tensor || !elem->ranked) return tensor({}, false);
+      std::vector<Dim> shape = elem->shape;
+      if (last == "stack") {
+        long long r = static_cast<long long>(shape.size()) + 1;
+        long long d = dim < 0 ? dim + r : dim;
+        if (d < 0 || d > static_cast<long long>(shape.size())) return tensor({}, false);
+        shape.insert(shape.begin() + d, Dim{count, ""});
+        auto t = std::const_pointer_cast<AValue>(tensor(std::move(shape), true, origin(site)));
+        t->windowed = elem->windowed && d == 0;
+        return t;
+      }
+      if (last == "vstack") dim = 0;
+      if (last == "hstack") dim = shape.size() > 1 ? 1 : 0;
+      long long r = static_cast<long long>(shape.size());
+      long long d = dim < 0 ? dim + r : dim;
+      if (d < 0 || d >= r) return tensor({}, false);
+      std::optional<long long> total = 0;
+      if (parts.empty()) total.reset();
+      for (const auto& p : parts) {
+        if (p->kind != Kind::Tensor || !p->ranked || p->shape.size() != shape.size() || !p->shape[static_cast<size_t>(d)].size) { total.reset(); break; }
+        *total += *p->shape[static_cast<size_t>(d)].size;
+      }
+      shape[static_cast<size_t>(d)] = Dim{total, ""};
+      return tensor(std::move(shape), true, origin(site));
+    }
+    if (last == "expand_dims" || last == "unsqueeze") {
+      const Ref* axis = args.get(1, numpy ? "axis" : "dim");
+      return unsqueeze(to_tensor(a0, site), axis ? (*axis)->as_int() : std::nullopt);
+    }
+    if (last == "reshape" && numpy) {
+      const Ref* shape = args.get(1, "newshape");
+      if (!shape) return tensor({}, false);
+      Args a;
+      a.pos.push_back(*shape);
+      return reshape(to_tensor(a0, site), a);
+    }
+    if (last == "squeeze" && numpy) return squeeze(to_tensor(a0, site), args.get(1, "axis"));
+    if (last == "transpose" && numpy && args.pos.size() == 1) {
+      Ref t = to_tensor(a0, site);
+      if (!t->ranked) return t;
+      auto r = std::make_shared<AValue>(*t);
+      std::reverse(r->shape.begin(), r->shape.end());
+      r->windowed = false;
+      return r;
+    }
+    static const std::unordered_set<std::string> elementwise = {"sin", "cos", "exp", "log", "tanh", "sigmoid", "abs",
+                                                                "sqrt", "relu", "clamp", "clip", "log1p", "round",
+                                                                "nan_to_num", "softmax", "dropout", "detach"};
+    if (elementwise.count(last) && a0->kind == Kind::Tensor) return strip(a0);
+    return unknown();
+  }
+
+  static Ref strip_graph(const Ref& t) {
+    if (t->kind != Kind::Tensor) return t->kind == Kind::Tuple ? t : unknown();
+    if (t->graph == -1 && !t->windowed) return t;
+    auto r = std::make_shared<AValue>(*t);
+    r->graph = -1;
+    r->windowed = false;
+    return r;
+  }
+
+  Ref unsqueeze(const Ref& t, std::optional<long long> axis) {
+    if (t->kind != Kind::Tensor || !t->ranked || !axis) return tensor({}, false);
+    long long r = static_cast<long long>(t->shape.size()) + 1;
+    long long d = *axis < 0 ? *axis + r : *axis;
+    if (d < 0 || d >= r || static_cast<size_t>(r) > budget_.max_rank) return tensor({}, false);
+    auto out = std::make_shared<AValue>(*t);
+    out->shape.insert(out->shape.begin() + d, Dim{1, ""});
+    out->windowed = t->windowed && d > 0;
+    return out;
+  }
+
+  Ref squeeze(const Ref& t, const Ref* axis) {
+    if (t->kind != Kind::Tensor || !t->ranked) return tensor({}, false);
+    auto out = std::make_shared<AValue>(*t);
+    out->windowed = false;
+    if (!axis) {
+      std::vector<Dim> kept;
+      for (const auto& d : t->shape) {
+        if (!d.size) return tensor({}, false);
+        if (*d.size != 1) kept.push_back(d);
+      }
+      out->shape = std::move(kept);
+      return out;
+    }
+    auto a = (*axis)->as_int();
+    if (!a) return tensor({}, false);
+    long long r = static_cast<long long>(t->shape.size());
+    long long d = *a < 0 ? *a + r : *a;
+    if (d < 0 || d >= r) return tensor({}, false);
+    if (!t->shape[static_cast<size_t>(d)].size) return tensor({}, false);
+    if (*t->shape[static_cast<size_t>(d)].size == 1) out->shape.erase(out->shape.begin() + d);
+    return out;
+  }
+
+  Ref reshape(const Ref& t, const Args& args) {
+    auto dims = dims_from(args, 0, "shape");
+    if (!dims) return tensor({}, false);
+    int infer = -1;
+    for (size_t i = 0; i < dims->size(); ++i)
+      if ((*dims)[i].size == -1) {
+        if (infer >= 0) return tensor({}, false);
+        infer = static_cast<int>(i);
+      }
+    if (infer >= 0) {
+      (*dims)[static_cast<size_t>(infer)] = Dim{};
+      std::optional<long long> total = 1;
+      if (t->kind == Kind::Tensor && t->ranked) {
+        for (const auto& d : t->shape) {
+          if (!d.size) { total.reset(); break; }
+          *total *= *d.size;
+        }
+      } else {
+        total.reset();
+      }
+      long long rest = 1;
+      bool known = true;
+      for (const auto& d : *dims)
+        if (&d != &(*dims)[static_cast<size_t>(infer)]) {
+          if (!d.size || *d.size <= 0) known = false;
+          else rest *= *d.size;
+        }
+      if (total && known && rest > 0 && *total % rest == 0) (*dims)[static_cast<size_t>(infer)].size = *total / rest;
+    }
+    auto out = std::const_pointer_cast<AValue>(tensor(std::move(*dims), true));
+    if (t->kind == Kind::Tensor) {
+      out->graph = t->graph;
+      out->graph_origin = t->graph_origin;
+    }
+    return out;
+  }
+
+  Ref tensor_method(const Ref& t, const std::string& name, Args& args, TSNode site) {
+    static const std::unordered_set<std::string> same = {
+        "float", "double", "long", "int", "to", "cuda", "cpu", "contiguous", "clone", "numpy",
+        "type", "astype", "half", "bool", "squeeze_", "copy", "tolist", "abs", "exp", "log", "tanh", "sigmoid",
+        "relu", "sqrt", "clamp", "clip", "pin_memory", "flip", "to_numpy", "fill_", "zero_", "add", "sub", "mul",
+        "div", "pow", "neg", "round", "softmax", "log_softmax"};
+    if (same.count(name)) return name == "numpy" || name == "tolist" ? t : (name == "type" && args.pos.empty() ? unknown() : t);
+    if (name == "detach") return strip_graph(t);
+    if (name == "detach_" || name == "requires_grad_") {  // in place: every alias of the tensor sees it
+      if (name == "detach_") std::const_pointer_cast<AValue>(t)->graph = -1;
+      return t;
+    }
+    if (name == "size") {
+      if (args.pos.empty()) return shape_tuple(t);
+      auto i = args.pos[0]->as_int();
+      if (!i || !t->ranked) return unknown();
+      long long r = static_cast<long long>(t->shape.size());
+      long long d = *i < 0 ? *i + r : *i;
+      if (d < 0 || d >= r) return unknown();
+      return dim_value(t->shape[static_cast<size_t>(d)]);
+    }
+    if (name == "dim" || name == "ndimension") return t->ranked ? constant(Value::of_int(static_cast<long long>(t->shape.size()))) : unknown();
+    if (name == "view" || name == "reshape") {
+      if (args.pos.size() == 1 && args.pos[0]->kind == Kind::Const && args.pos[0]->constant.kind != Value::Kind::Int) return unknown();
+      return reshape(t, args);
+    }
+    if (name == "unsqueeze") {
+      const Ref* d = args.get(0, "dim");
+      return unsqueeze(t, d ? (*d)->as_int() : std::nullopt);
+    }
+    if (name == "squeeze") return squeeze(t, args.get(0, "dim"));
+    if (name == "permute") {
+      auto dims = dims_from(args, 0, "dims");
+      if (!dims || !t->ranked || dims->size() != t->shape.size()) return tensor({}, false);
+      auto out = std::make_shared<AValue>(*t);
+      out->windowed = false;
+      long long r = static_cast<long long>(t->shape.size());
+      for (size_t i = 0; i < dims->size(); ++i) {
+        auto k = (*dims)[i].size;
+        if (!k) return tensor({}, false);
+        long long d = *k < 0 ? *k + r : *k;
+        if (d < 0 || d >= r) return tensor({}, false);
+        out->shape[i] = t->shape[static_cast<size_t>(d)];
+      }
+      return out;
+    }
+    if (name == "transpose" || name == "swapaxes") {
+      if (args.pos.size() != 2 || !t->ranked) return tensor({}, false);
+      auto a = args.pos[0]->as_int(), b = args.pos[1]->as_int();
+      long long r = static_cast<long long>(t->shape.size());
+      if (!a || !b) return tensor({}, false);
+      long long x = *a < 0 ? *a + r : *a, y = *b < 0 ? *b + r : *b;
+      if (x < 0 || y < 0 || x >= r || y >= r) return tensor({}, false);
+      auto out = std::make_shared<AValue>(*t);
+      std::swap(out->shape[static_cast<size_t>(x)], out->shape[static_cast<size_t>(y)]);
+      out->windowed = false;
+      return out;
+    }
+    if (name == "t" && t->ranked && t->shape.size() == 2) {
+      auto out = std::make_shared<AValue>(*t);
+      std::swap(out->shape[0], out->shape[1]);
+      return out;
+    }
+    if (name == "unfold" && args.pos.size() == 3) {
+      auto d = args.pos[0]->as_int(), size = args.pos[1]->as_int(), step = args.pos[2]->as_int();
+      if (!d || !size || !step || *step <= 0 || !t->ranked) return tensor({}, false);
+      long long r = static_cast<long long>(t->shape.size());
+      long long k = *d < 0 ? *d + r : *d;
+      if (k < 0 || k >= r) return tensor({}, false);
+      auto out = std::make_shared<AValue>(*t);
+      auto n = t->shape[static_cast<size_t>(k)].size;
+      out->shape[static_cast<size_t>(k)] = Dim{n && *n >= *size ? std::optional<long long>((*n - *size) / *step + 1) : std::nullopt, ""};
+      out->shape.push_back(Dim{*size, args.pos[1]->origin.text});
+      out->windowed = true;
+      return out;
+    }
+    if (name == "sum" || name == "mean" || name == "max" || name == "min" || name == "std" || name == "argmax" || name == "var") {
+      const Ref* d = args.get(0, name == "sum" || name == "mean" ? "dim" : "dim");
+      if (!d) d = args.keyword("axis");
+      if (!d) return tensor({}, true);  // a scalar
+      auto k = (*d)->as_int();
+      if (!k || !t->ranked) return tensor({}, false);
+      long long r = static_cast<long long>(t->shape.size());
+      long long x = *k < 0 ? *k + r : *k;
+      if (x < 0 || x >= r) return tensor({}, false);
+      const Ref* keep = args.keyword("keepdim");
+      if (!keep) keep = args.keyword("keepdims");
+      auto out = std::make_shared<AValue>(*t);
+      out->windowed = false;
+      if (keep && (*keep)->as_bool() == true) out->shape[static_cast<size_t>(x)] = Dim{1, ""};
+      else out->shape.erase(out->shape.begin() + x);
+      if (name == "max" || name == "min") return unknown();  // (values, indices)
+      return out;
+    }
+    if (name == "item") return unknown();
+    if (name == "backward") {
+      const Ref* retain = args.keyword("retain_graph");
+      if (!(retain && (*retain)->as_bool() == true)) ++backwards_;
+      return constant(Value::none());
+    }
+    (void)site;
+    return unknown();
+  }
+
+  // A stale state only fails when a backward() runs through the new graph too: the events of
+  // a top-level statement are kept stale only if a backward() followed them in it.
+  void confirm_stale() {
+    for (auto [index, count] : pending_)
+      if (backwards_ <= count) out_.recurrent_calls_[index].stale_state = false;
+    pending_.clear();
+  }
+
+  // Functions defined but never called get one run with unknown arguments (and `self` an
+  // instance of their class), so their training loops are seen.
+  void analyse_uncalled() {
+    for (const auto& fn : m_.functions()) {
+      if (called_.count(fn.id) || !defined_.count(fn.id) || out_.exhausted_) continue;
+      if (fn.enclosing_class >= 0) continue;  // methods run through their class
+      Frame top;
+      top.env = module_;
+      frames_.push_back(&top);
+      Args none;
+      none.unpacked = true;
+      cell_ = fn.cell;
+      call_function(fn.id, nullptr, -1, none, TSNode{});
+      confirm_stale();
+      frames_.pop_back();
+    }
+  }
+
+  const Model& m_;
+  InterpreterBudget budget_;
+  Interpretation& out_;
+  EnvPtr module_;
+  std::vector<Frame*> frames_;
+  std::unordered_map<const void*, int> function_at_, class_at_;
+  std::unordered_map<int, EnvPtr> closures_;
+  std::unordered_map<int, Ref> class_values_;
+  std::unordered_map<const AValue*, std::tuple<TSNode, int, EnvPtr>> lambdas_;
+  std::unordered_set<int> called_, defined_;
+  int cell_ = 0;
+  int loop_depth_ = 0;
+  int symbols_ = 0;
+  int backwards_ = 0;
+  long long steps_ = 0;
+  std::string batch_why_;
+  bool last_batch_ = false;
+  bool no_grad_ = false;
+  static constexpr int kMaxNesting = 200;  // syntax nested deeper (and call frames) degrades to unknown
+  int nesting_ = 0;
+  int guarded_ = 0;  // inside `try` bodies whose handler catches the layer's errors
+  std::vector<std::pair<size_t, int>> pending_;  // recurrent calls with stale state: (index, backward count then)
+};
+
+std::unique_ptr<Interpretation> interpret(const Model& model, const InterpreterBudget& budget) {
+  auto out = std::make_unique<Interpretation>();
+  Interpreter(model, budget, *out).run();
+  return out;
+}
+
+}  // namespace lstmlint::semantic

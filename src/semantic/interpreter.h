@@ -1,0 +1,154 @@
+// The value-flow model: an abstract interpreter over the code cells in run order. It follows
+// values through names, calls of notebook functions and methods (arguments bound per call
+// site), classes and their `self.attr` state, containers, loops over loaders and ranges, and
+// the torch / numpy calls that LSTM notebooks make, and records what reaches each expression
+// and each recurrent-layer call. Unknown stays unknown: nothing is guessed.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "notebook/location.h"
+#include "semantic/values.h"
+
+#include <tree_sitter/api.h>
+
+namespace lstmlint::semantic {
+
+class Model;
+struct AValue;
+using Ref = std::shared_ptr<const AValue>;
+
+// Where a value was stated: the expression that wrote it (a literal, a call).
+struct Origin {
+  int cell = 0;
+  Span span;
+  std::string text;  // the expression as written, shortened
+  bool known() const { return cell > 0; }
+  std::string where() const;  // "cell 3:2"
+};
+
+// One axis of a tensor: a known size, or unknown. `why` explains where a known size came from
+// when that is not the literal itself ("batch_size=64 of the loader in cell 3").
+struct Dim {
+  std::optional<long long> size;
+  std::string why;
+  Origin origin;  // the argument that states it (`torch.zeros(L, BATCH, H)`), when one does
+};
+
+// Mutable storage shared by every reference to one list, dict or object (Python aliasing).
+struct Store {
+  std::vector<Ref> items;             // lists: items in order while `exact`
+  bool exact = true;                  // false once items were added where the count is unknown
+  Ref element;                        // join of all items ever held (lists)
+  std::map<std::string, Ref> fields;  // dicts (by key repr) and object attributes (by name)
+  std::map<std::string, Origin> written;  // where each field was last written
+};
+
+struct AValue {
+  enum class Kind {
+    Unknown, Const, Tuple, List, Dict, Range, Tensor, Module, Function, Class, Instance, Layer, Loader,
+    Dataset, Bound, Partial, Super
+  };
+  Kind kind = Kind::Unknown;
+  Value constant;           // Const
+  int sym = 0;              // Unknown ints: symbol + offset (`i + 30` in a loop over i)
+  long long offset = 0;
+  std::vector<Ref> items;   // Tuple items; Dataset tensors; Range (start, stop, step); Partial args
+  std::shared_ptr<Store> store;  // List, Dict, Instance, Layer/Loader attributes
+  // Tensor
+  std::vector<Dim> shape;
+  bool ranked = false;
+  int graph = -1;           // -1 no recurrent graph; >= 0 backward() count when it was produced; -2 unknown
+  Origin graph_origin;      // the recurrent call that produced it
+  bool windowed = false;    // windows cut from one series
+  // Module/Layer/Loader: qualified name ("torch.nn.LSTM"); Layer: kind ("LSTM")
+  std::string qualified;
+  std::string kind_name;
+  int function = -1;        // Function, Bound
+  int cls = -1;             // Class, Instance, Super
+  Ref self;                 // Bound, Super; Partial: the callee
+  std::map<std::string, Ref> kwargs;  // Partial
+  Origin origin;
+
+  bool known_const() const { return kind == Kind::Const && constant.known(); }
+  std::optional<long long> as_int() const { return kind == Kind::Const ? constant.as_int() : std::nullopt; }
+  std::optional<bool> as_bool() const { return kind == Kind::Const ? constant.as_bool() : std::nullopt; }
+  // A layer's or loader's field (`input_size`, `batch_size`), or null.
+  Ref field(const std::string& name) const;
+  std::string repr(int depth = 0) const;  // for `lstm-lint debug values`
+};
+
+// A call into a torch recurrent layer, with the values that reached it.
+struct RecurrentCall {
+  int cell = 0;
+  TSNode node{};          // the call as written (`self.lstm(x, self.hidden)`)
+  Ref layer;              // the Layer value
+  Ref input;              // first argument
+  Ref state;              // hx, or null when none was passed
+  TSNode state_node{};    // the state argument at this call, or null
+  // Where the state entered from the outermost frame that passed it as an argument
+  // (`model(x, hidden)` in the training loop), else the state argument here.
+  int state_cell = 0;
+  TSNode state_entry{};
+  bool stale_state = false;   // attached to a graph that a backward() has already freed
+  Origin stale_origin;        // the recurrent call that produced that graph
+  bool last_batch = false;    // during the loader's last, smaller batch
+  bool guarded = false;       // inside `try` whose handler catches the error a mismatch raises
+  std::string batch_why;      // how the input's batch was determined, when from a loader
+  std::vector<Origin> stack;  // the notebook calls that led here, outermost first
+};
+
+struct InterpreterBudget {
+  int max_call_depth = 8;
+  int max_loop_depth = 4;
+  long long max_steps = 400000;   // statements and expressions evaluated per notebook
+  size_t max_literal_items = 512; // larger literals: length known, items not evaluated
+  size_t max_rank = 8;
+};
+
+class Interpretation {
+ public:
+  // The value an expression had, joined over every time the interpreter evaluated it;
+  // null when it was never evaluated.
+  Ref value_of(TSNode node, int cell) const;
+  const std::vector<RecurrentCall>& recurrent_calls() const { return recurrent_calls_; }
+  // Module-level names bound in each cell, with their values after the cell ran.
+  const std::vector<std::pair<std::string, Ref>>& cell_names(int cell) const;
+  bool exhausted() const { return exhausted_; }  // a budget ran out somewhere
+  long long steps() const { return steps_; }
+
+ private:
+  friend class Interpreter;
+  struct NodeKey {
+    int cell;
+    const void* id;
+    bool operator==(const NodeKey& o) const { return cell == o.cell && id == o.id; }
+  };
+  struct NodeHash {
+    size_t operator()(const NodeKey& k) const { return std::hash<const void*>()(k.id) ^ static_cast<size_t>(k.cell); }
+  };
+  std::unordered_map<NodeKey, Ref, NodeHash> values_;
+  std::vector<RecurrentCall> recurrent_calls_;
+  std::vector<std::vector<std::pair<std::string, Ref>>> cell_names_;
+  bool exhausted_ = false;
+  long long steps_ = 0;
+};
+
+// Runs the interpreter over a built model's cells (called by build_model).
+std::unique_ptr<Interpretation> interpret(const Model& model, const InterpreterBudget& budget = {});
+
+// How a rule names a known value: "8 (`cfg['n_features']` in cell 1:2)"; the literal alone when
+// it is written where it is used.
+std::string stated(const Ref& value, const Origin& argument = {});
+// The origin of a layer's or loader's hyper-parameter as written in its constructor call.
+Origin argument_origin(const Ref& layer, const std::string& field);
+
+// Joins two abstract values (what either path may hold): equal parts kept, the rest unknown.
+Ref join(const Ref& a, const Ref& b);
+
+}  // namespace lstmlint::semantic
