@@ -78,20 +78,22 @@ void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out, std
       if (t->kind != AValue::Kind::Tensor || !t->ranked || t->shape.size() != 3 || !t->shape[1].size) continue;
       if (*t->shape[1].size == *batch.size || !t->origin.known()) continue;
       const auto& o = t->origin;
-      if (!reported.insert({o.cell, o.span.start.line, o.span.start.column}).second) continue;
+      Span ospan = o.span(model);
+      if (!reported.insert({o.cell, ospan.start.line, ospan.start.column}).second) continue;
       std::string why = batch.why.empty() ? "the input `" + std::string(model.text_of(ev.node, ev.cell)) +
                                                 "` has a batch of " + std::to_string(*batch.size)
                                           : batch.why;
       engine::ReplayHint hint;
       if (const auto* call = model.call_for(ev.node, ev.cell)) hint.layer = replay::layer_index(model, model.recurrent_layer_called(*call));
-      hint.facts.push_back(engine::Fact::integer("hidden_batch", *t->shape[1].size, t->shape[1].origin.known() ? t->shape[1].origin.span : o.span));
+      hint.facts.push_back(engine::Fact::integer("hidden_batch", *t->shape[1].size, t->shape[1].origin.known() ? t->shape[1].origin.span(model) : ospan));
       hint.facts.push_back(engine::Fact::integer("data_batch", *batch.size, model.span_of(ev.node, ev.cell)));
-      hint.facts.push_back(engine::Fact::text("state_layout", "layers_batch_hidden", o.span));
+      hint.facts.push_back(engine::Fact::text("state_layout", "layers_batch_hidden", ospan));
       std::string fixed = std::to_string(*t->shape[1].size);
-      if (!t->shape[1].why.empty() && t->shape[1].why != fixed) fixed += " (`" + t->shape[1].why + "`)";
-      out.report(o.span,
+      std::string stated_as = t->shape[1].origin.text(model);
+      if (!stated_as.empty() && stated_as != fixed) fixed += " (`" + stated_as + "`)";
+      out.report(ospan,
                  "this state is built for a batch of exactly " + fixed + ", but " + why + " where it reaches `" +
-                     std::string(model.text_of(ev.node, ev.cell)) + "` (" + semantic::Origin{ev.cell, model.span_of(ev.node, ev.cell), ""}.where() +
+                     std::string(model.text_of(ev.node, ev.cell)) + "` (" + semantic::Origin{ev.cell, ev.node, {}}.where() +
                      "): the recurrent call raises `" + (ev.layer->kind_name == "LSTM" ? "Expected hidden[0] size" : "Expected hidden size") +
                      " ...` on that batch",
                  "Build the state from the batch in the loop (`torch.zeros(num_layers, x.size(0), hidden_size)`), "

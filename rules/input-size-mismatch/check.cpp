@@ -28,16 +28,15 @@ void check_input_size_mismatch(const engine::Context& ctx, engine::Diagnostics& 
     for (size_t i = 0; i < x->shape.size(); ++i)
       shape += (i ? ", " : "") + (x->shape[i].size ? std::to_string(*x->shape[i].size) : std::string("?"));
     shape += ")";
-    std::string from = x->shape.back().why.empty() || x->shape.back().why == std::to_string(*features)
-                           ? ""
-                           : " (`" + x->shape.back().why + "`)";
+    std::string why = x->shape.back().origin.known() ? x->shape.back().origin.text(model) : x->shape.back().why;
+    std::string from = why.empty() || why == std::to_string(*features) ? "" : " (`" + why + "`)";
     engine::ReplayHint hint;
     hint.layer = replay::layer_index(model, model.recurrent_layer_called(*call));
     hint.facts.push_back(engine::Fact::integer("data_features", *features, model.span_of(arg, ev.cell)));
-    hint.facts.push_back(engine::Fact::integer("input_size", *input_size, layer->origin.span));
-    std::string built = semantic::stated(input_size_value, semantic::argument_origin(layer, "input_size"));
+    hint.facts.push_back(engine::Fact::integer("input_size", *input_size, layer->origin.span(model)));
+    std::string built = semantic::stated(model, input_size_value, semantic::argument_origin(layer, "input_size"));
     out.report(model.span_of(arg, ev.cell),
-               "`" + layer->origin.text + "` (" + layer->origin.where() + ") was built with input_size=" + built +
+               "`" + layer->origin.text(model) + "` (" + layer->origin.where() + ") was built with input_size=" + built +
                    ", but `" + std::string(model.text_of(arg, ev.cell)) + "` reaches it with shape " + shape + ": " +
                    std::to_string(*features) + from + " features per time step; the call raises "
                    "`input.size(-1) must be equal to input_size. Expected " + std::to_string(*input_size) + ", got " +

@@ -62,10 +62,10 @@ static void report_stale_states(const engine::Context& ctx, engine::Diagnostics&
     if (const auto* call = model.call_for(ev.node, ev.cell)) hint.layer = replay::layer_index(model, model.recurrent_layer_called(*call));
     hint.facts.push_back(engine::Fact::text("state", "carried", span));
     out.report(span,
-               "`" + state + "` still holds the graph of `" + ev.stale_origin.text + "` (" + ev.stale_origin.where() +
+               "`" + state + "` still holds the graph of `" + ev.stale_origin.text(model) + "` (" + ev.stale_origin.where() +
                    ") from the previous iteration, and backward() has already run through that graph: it reaches `" +
                    std::string(model.text_of(ev.node, ev.cell)) + "` (" +
-                   semantic::Origin{ev.cell, model.span_of(ev.node, ev.cell), ""}.where() +
+                   semantic::Origin{ev.cell, ev.node, {}}.where() +
                    ") without `.detach()`, so the next `backward()` raises \"Trying to backward through the graph a "
                    "second time\"",
                "Detach the state before it is fed back (`h = h.detach()`; for an LSTM tuple `h = tuple(s.detach() for s "

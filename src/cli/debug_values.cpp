@@ -36,6 +36,7 @@ int debug_values(const std::string& path, int only_cell, std::ostream& out) {
     out << "\n";
   }
   if (values.exhausted()) out << "# budget exhausted after " << values.steps() << " steps: later values are unknown\n";
+  else out << "# " << values.steps() << " steps\n";
   return 0;
 }
 

@@ -1,4 +1,5 @@
 // Builds the semantic model: one walk per cell with Python's scoping, then notebook-wide passes.
+#include <cstdlib>
 #include <algorithm>
 #include <cctype>
 #include <functional>
@@ -50,7 +51,7 @@ class Builder {
     resolve_calls();
     resolve_classes();
     derive_training_facts();
-    m_.values_ = interpret(m_);
+    m_.values_ = std::getenv("LSTM_LINT_NO_VALUES") ? std::make_unique<Interpretation>() : interpret(m_);
   }
 
  private:

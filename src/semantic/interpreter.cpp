@@ -2,6 +2,7 @@
 #include "semantic/interpreter.h"
 
 #include <algorithm>
+#include <deque>
 #include <cstdlib>
 #include <functional>
 #include <unordered_set>
@@ -17,7 +18,16 @@ using python::null;
 using python::type;
 
 std::string Origin::where() const {
-  return "cell " + std::to_string(cell) + ":" + std::to_string(span.start.line);
+  return "cell " + std::to_string(cell) + ":" + std::to_string(line());
+}
+
+Span Origin::span(const Model& model) const { return known() ? model.span_of(node, cell) : Span{}; }
+
+std::string Origin::text(const Model& model) const {
+  if (!known()) return note;
+  std::string s(model.text_of(node, cell));
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
 }
 
 Ref AValue::field(const std::string& name) const {
@@ -134,17 +144,18 @@ std::string AValue::repr(int depth) const {
   return "?";
 }
 
-std::string stated(const Ref& value, const Origin& argument) {
+std::string stated(const Model& model, const Ref& value, const Origin& argument) {
   if (!value) return "?";
   std::string s = value->kind == Kind::Const ? value->constant.repr() : value->repr();
   const Origin& o = value->origin;
-  if (argument.known() && argument.text != s) {
-    s += " (`" + argument.text + "`";
-    if (o.known() && o.cell != argument.cell) s += ", " + o.text + " in " + o.where();
-    else if (o.known() && o.span.start.line != argument.span.start.line) s += ", set in " + o.where();
+  std::string arg = argument.text(model), own = o.text(model);
+  if (argument.known() && arg != s) {
+    s += " (`" + arg + "`";
+    if (o.known() && o.cell != argument.cell) s += ", " + own + " in " + o.where();
+    else if (o.known() && o.line() != argument.line()) s += ", set in " + o.where();
     return s + ")";
   }
-  if (!argument.known() && o.known() && o.text != s) s += " (`" + o.text + "` in " + o.where() + ")";
+  if (!argument.known() && o.known() && own != s) s += " (`" + own + "` in " + o.where() + ")";
   else if (!argument.known() && o.known()) s += " (" + o.where() + ")";
   return s;
 }
@@ -191,6 +202,20 @@ Ref join(const Ref& a, const Ref& b) {
       return a->function == b->function ? a : unknown();
     case Kind::Class:
       return a->cls == b->cls ? a : unknown();
+    case Kind::List: {
+      if (a->store == b->store) return a;
+      // Either list: items joined where both have the same known length.
+      auto v = make(Kind::List);
+      v->store = std::make_shared<Store>();
+      v->store->element = join(a->store->element, b->store->element);
+      if (a->store->exact && b->store->exact && a->store->items.size() == b->store->items.size()) {
+        for (size_t i = 0; i < a->store->items.size(); ++i) v->store->items.push_back(join(a->store->items[i], b->store->items[i]));
+      } else {
+        v->store->exact = false;
+      }
+      if (!v->store->element) v->store->element = unknown();
+      return v;
+    }
     default:
       if (a->store && a->store == b->store) return a;
       return unknown();
@@ -226,6 +251,12 @@ class Interpreter {
     for (const auto& f : model.functions()) function_at_[f.node.id] = f.id;
     for (const auto& c : model.classes()) class_at_[c.node.id] = c.id;
   }
+
+  ~Interpreter() {
+    for (auto& c : cursors_) ts_tree_cursor_delete(&c);
+  }
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
 
   void run() {
     out_.cell_names_.resize(m_.cells().size());
@@ -266,6 +297,32 @@ class Interpreter {
   };
 
   // ---- bookkeeping ---------------------------------------------------------------------------
+  // Calls f on each named child, without allocating: one reusable cursor per nesting level.
+  template <class F>
+  void each_named(TSNode n, F&& f) {
+    if (null(n) || ts_node_child_count(n) == 0) return;
+    if (cursors_.size() <= cursor_depth_) cursors_.push_back(ts_tree_cursor_new(n));
+    else ts_tree_cursor_reset(&cursors_[cursor_depth_], n);
+    TSTreeCursor* c = &cursors_[cursor_depth_];
+    ++cursor_depth_;
+    if (ts_tree_cursor_goto_first_child(c)) {
+      do {
+        TSNode k = ts_tree_cursor_current_node(c);
+        if (ts_node_is_named(k)) f(k);
+      } while (ts_tree_cursor_goto_next_sibling(c));
+    }
+    --cursor_depth_;
+  }
+
+  // Every write to a namespace goes here, so that `if` arms can be undone and joined.
+  void set_var(Env* env, const std::string& name, Ref v) {
+    for (auto& log : if_logs_)
+      if (log.env == env && !log.old.count(name)) {
+        auto it = env->vars.find(name);
+        log.old.emplace(name, it == env->vars.end() ? std::nullopt : std::optional<Ref>(it->second));
+      }
+    env->vars[name] = std::move(v);
+  }
   bool spend() {
     if (++steps_ > budget_.max_steps) {
       out_.exhausted_ = true;
@@ -274,15 +331,12 @@ class Interpreter {
     return true;
   }
 
-  std::string text(TSNode n) const {
-    std::string s(m_.text_of(n, cell_));
-    if (s.size() > 80) s = s.substr(0, 77) + "...";
-    return s;
-  }
-  Origin origin(TSNode n) const { return Origin{cell_, m_.span_of(n, cell_), text(n)}; }
+  Origin origin(TSNode n) const { return Origin{cell_, n, {}}; }
 
   Ref record(TSNode n, Ref v) {
     if (!v) v = unknown();
+    std::string_view t = type(n);
+    if (t != "identifier" && t != "call" && t != "attribute" && t != "subscript") return v;  // literals speak for themselves
     auto key = Interpretation::NodeKey{cell_, n.id};
     auto it = out_.values_.find(key);
     if (it == out_.values_.end()) out_.values_.emplace(key, v);
@@ -319,16 +373,15 @@ class Interpreter {
 
   void assign_name(const std::string& name, Ref v) {
     Frame& f = frame();
-    if (f.env != module_ && f.env->globals.count(name)) module_->vars[name] = v;
-    else f.env->vars[name] = v;
+    if (f.env != module_ && f.env->globals.count(name)) set_var(module_.get(), name, std::move(v));
+    else set_var(f.env.get(), name, std::move(v));
   }
 
   // ---- statements ----------------------------------------------------------------------------
   void exec_block(TSNode block) {
-    for (TSNode s : named_children(block)) {
-      if (frame().returned) return;
-      exec(s);
-    }
+    each_named(block, [&](TSNode s) {
+      if (!frame().returned) exec(s);
+    });
   }
 
   void exec(TSNode s) {
@@ -344,7 +397,7 @@ class Interpreter {
     } nest(nesting_);
     std::string_view t = type(s);
     if (t == "expression_statement") {
-      for (TSNode e : named_children(s)) eval_statement_expr(e);
+      each_named(s, [&](TSNode e) { eval_statement_expr(e); });
     } else if (t == "if_statement") {
       exec_if(s);
     } else if (t == "for_statement") {
@@ -491,6 +544,11 @@ class Interpreter {
     } else if (k == "attribute") {
       Ref obj = eval(field(t, "object"));
       std::string name(m_.text_of(field(t, "attribute"), cell_));
+      if (obj->kind == Kind::Tensor && name == "shape") {
+        auto w = std::const_pointer_cast<AValue>(obj);
+        w->ranked = false;
+        w->shape.clear();
+      }
       if (obj->store && (obj->kind == Kind::Instance || obj->kind == Kind::Layer)) {
         obj->store->fields[name] = v;
         obj->store->written[name] = origin(t);
@@ -527,50 +585,64 @@ class Interpreter {
   }
 
   void exec_if(TSNode n) {
-    // Branches whose condition is known run alone; otherwise both run and their names are joined.
+    // Arms whose condition is known run alone; otherwise every arm runs from the same state
+    // and the names they bind are joined. Only the names an arm writes are saved and restored.
     std::vector<std::pair<TSNode, TSNode>> arms;  // (condition or null, block)
     arms.emplace_back(field(n, "condition"), field(n, "consequence"));
-    for (TSNode c : named_children(n)) {
+    each_named(n, [&](TSNode c) {
       if (is(c, "elif_clause")) arms.emplace_back(field(c, "condition"), field(c, "consequence"));
       else if (is(c, "else_clause")) arms.emplace_back(TSNode{}, field(c, "body"));
-    }
+    });
     bool has_else = !null(arms.back().second) && null(arms.back().first);
-    EnvPtr env = frame().env;
-    auto before = env->vars;
-    std::vector<std::unordered_map<std::string, Ref>> outcomes;
+    Env* env = frame().env.get();
+    if_logs_.push_back(IfLog{env, {}});
+    using Snapshot = std::unordered_map<std::string, std::optional<Ref>>;
+    std::vector<Snapshot> outcomes;
     bool all_returned = true;
+    auto restore = [&]() {
+      for (auto& [name, old] : if_logs_.back().old) {
+        if (old) env->vars[name] = *old;
+        else env->vars.erase(name);
+      }
+    };
     for (auto& [cond, block] : arms) {
       std::optional<bool> known;
       if (!null(cond)) known = eval(cond)->as_bool();
       if (known && !*known) continue;
-      env->vars = before;
       frame().returned = false;
       exec_block(block);
       if (!frame().returned) {
-        outcomes.push_back(env->vars);
+        Snapshot snap;
+        for (auto& [name, old] : if_logs_.back().old) {
+          auto it = env->vars.find(name);
+          snap.emplace(name, it == env->vars.end() ? std::nullopt : std::optional<Ref>(it->second));
+        }
+        outcomes.push_back(std::move(snap));
         all_returned = false;
       }
+      restore();
       if (known && *known) { has_else = true; break; }
     }
+    IfLog log = std::move(if_logs_.back());
+    if_logs_.pop_back();
     if (!has_else) {
-      outcomes.push_back(before);
+      outcomes.emplace_back();  // falling through: every name keeps its old value
       all_returned = false;
     }
     frame().returned = all_returned;
-    if (outcomes.empty()) {
-      env->vars = before;
-      return;
-    }
-    auto merged = outcomes.front();
-    for (size_t i = 1; i < outcomes.size(); ++i) {
-      for (auto& [k, v] : merged) {
-        auto it = outcomes[i].find(k);
-        v = it == outcomes[i].end() ? v : join(v, it->second);
+    if (outcomes.empty()) return;
+    for (auto& [name, old] : log.old) {
+      std::optional<Ref> merged;
+      bool first = true;
+      for (auto& snap : outcomes) {
+        auto it = snap.find(name);
+        std::optional<Ref> v = it == snap.end() ? old : it->second;
+        if (!v) continue;  // unbound on this path
+        merged = first ? *v : join(*merged, *v);
+        first = false;
       }
-      for (auto& [k, v] : outcomes[i])
-        if (!merged.count(k)) merged[k] = v;
+      if (merged) set_var(env, name, *merged);
     }
-    env->vars = std::move(merged);
   }
 
   // One element of an iterable on abstract iteration `iteration` (0 or 1; 1 is the last).
@@ -663,10 +735,22 @@ class Interpreter {
     if (it->kind == Kind::List && it->store->exact && it->store->items.size() < 2) iterations = static_cast<int>(it->store->items.size());
     if (loop_depth_ >= budget_.max_loop_depth) iterations = std::min(iterations, 1);
     ++loop_depth_;
+    bool distinct_last = false;  // a loader whose last batch is smaller
+    std::pair<size_t, int> mark;
     for (int i = 0; i < iterations && !frame().returned; ++i) {
+      // A second abstract iteration only matters where state can flow from one iteration into
+      // the next recurrent call, or where the last batch differs: otherwise it is skipped.
+      if (i == 1 && !distinct_last && !carried(mark)) break;
+      if (i == 0) mark = {out_.recurrent_calls_.size(), backwards_};
       std::string why;
       bool last = false;
       Ref e = element(it, i == iterations - 1 && iterations == 2 ? 1 : 0, &why, &last);
+      if (i == 0 && it->kind == Kind::Loader) {
+        std::string w2;
+        bool l2 = false;
+        element(it, 1, &w2, &l2);
+        distinct_last = l2;
+      }
       bind_target(left, e);
       auto saved_why = batch_why_;
       auto saved_last = last_batch_;
@@ -681,10 +765,18 @@ class Interpreter {
     if (!null(alt)) exec_block(field(alt, "body"));
   }
 
+  // Whether the first iteration (begun at `mark`) ran a recurrent call and a backward().
+  bool carried(const std::pair<size_t, int>& mark) const {
+    return out_.recurrent_calls_.size() > mark.first && backwards_ > mark.second;
+  }
+
   void exec_while(TSNode n) {
     int iterations = loop_depth_ >= budget_.max_loop_depth ? 1 : 2;
     ++loop_depth_;
+    std::pair<size_t, int> mark;
     for (int i = 0; i < iterations && !frame().returned; ++i) {
+      if (i == 1 && !carried(mark)) break;
+      if (i == 0) mark = {out_.recurrent_calls_.size(), backwards_};
       auto cond = eval(field(n, "condition"))->as_bool();
       if (cond && !*cond) break;
       exec_block(field(n, "body"));
@@ -1116,7 +1208,8 @@ class Interpreter {
     if (!d.size) return unknown();
     auto v = make(Kind::Const);
     v->constant = Value::of_int(*d.size);
-    v->origin.text = d.why;
+    v->origin = d.origin;
+    if (!d.origin.known()) v->origin.note = d.why;
     return v;
   }
 
@@ -1252,7 +1345,7 @@ class Interpreter {
         continue;
       }
       if (is(i, "none")) {
-        out.push_back(Dim{1, ""});
+        out.push_back(Dim{1, "", {}});
         continue;
       }
       if (axis >= t->shape.size()) return tensor({}, false);
@@ -1371,7 +1464,7 @@ class Interpreter {
       a.pos_nodes.push_back(list);
       return a;
     }
-    for (TSNode c : named_children(list)) {
+    each_named(list, [&](TSNode c) {
       if (is(c, "keyword_argument")) {
         a.kw.emplace_back(std::string(m_.text_of(field(c, "name"), cell_)), eval(field(c, "value")));
         a.kw_nodes.push_back(field(c, "value"));
@@ -1398,7 +1491,7 @@ class Interpreter {
         a.pos.push_back(eval(c));
         a.pos_nodes.push_back(c);
       }
-    }
+    });
     return a;
   }
 
@@ -1662,7 +1755,6 @@ class Interpreter {
       Dim d;
       d.size = v->as_int();
       if (v->kind == Kind::Const && !d.size) return std::nullopt;  // a dtype or a float: not a size
-      d.why = v->origin.text;
       if (!nodes.empty() && !null(nodes[out.size()]) && !is(nodes[out.size()], "list_splat")) d.origin = origin(nodes[out.size()]);
       out.push_back(d);
     }
@@ -1689,8 +1781,9 @@ class Interpreter {
         if (inner->kind != Kind::Tensor || !inner->ranked) return tensor({}, false, origin(site));
         shape.insert(shape.end(), inner->shape.begin(), inner->shape.end());
         windows = elem->kind == Kind::Tensor && elem->windowed;
-      } else if (elem && elem->kind == Kind::Unknown && !elem->sym && v->kind == Kind::List && !v->store->exact) {
-        return tensor({}, false, origin(site));
+      } else if (!elem || elem->kind != Kind::Const || !elem->constant.as_number()) {
+        // items of unknown kind: they may be sequences themselves, so the rank is unknown
+        if (!(elem && elem->sym)) return tensor({}, false, origin(site));
       }
       if (shape.size() > budget_.max_rank) return tensor({}, false);
       auto r = std::const_pointer_cast<AValue>(tensor(std::move(shape), true, origin(site)));
@@ -1762,7 +1855,7 @@ class Interpreter {
     Ref a0 = args.pos.empty() ? unknown() : args.pos[0];
     if (name == "len") {
       if (a0->kind == Kind::Tensor && a0->ranked && !a0->shape.empty() && a0->shape[0].size)
-        return constant(Value::of_int(*a0->shape[0].size), Origin{cell_, m_.span_of(site, cell_), text(site)});
+        return constant(Value::of_int(*a0->shape[0].size), origin(site));
       if (a0->kind == Kind::List && a0->store->exact) return constant(Value::of_int(static_cast<long long>(a0->store->items.size())));
       if (a0->kind == Kind::Tuple) return constant(Value::of_int(static_cast<long long>(a0->items.size())));
       if (a0->kind == Kind::Const && a0->constant.kind == Value::Kind::Str)
@@ -1976,7 +2069,7 @@ class Interpreter {
       }
     }
     for (const Frame* f : frames_)
-      if (!null(f->call_node)) ev.stack.push_back(Origin{f->call_cell, m_.span_of(f->call_node, f->call_cell), ""});
+      if (!null(f->call_node)) ev.stack.push_back(Origin{f->call_cell, f->call_node, {}});
     out_.recurrent_calls_.push_back(std::move(ev));
 
     // Outputs: (out, h_n) or (out, (h_n, c_n)), with the graph of this call attached.
@@ -2149,7 +2242,7 @@ class Interpreter {
     long long d = *axis < 0 ? *axis + r : *axis;
     if (d < 0 || d >= r || static_cast<size_t>(r) > budget_.max_rank) return tensor({}, false);
     auto out = std::make_shared<AValue>(*t);
-    out->shape.insert(out->shape.begin() + d, Dim{1, ""});
+    out->shape.insert(out->shape.begin() + d, Dim{1, "", {}});
     out->windowed = t->windowed && d > 0;
     return out;
   }
@@ -2217,11 +2310,19 @@ class Interpreter {
   Ref tensor_method(const Ref& t, const std::string& name, Args& args, TSNode site) {
     static const std::unordered_set<std::string> same = {
         "float", "double", "long", "int", "to", "cuda", "cpu", "contiguous", "clone", "numpy",
-        "type", "astype", "half", "bool", "squeeze_", "copy", "tolist", "abs", "exp", "log", "tanh", "sigmoid",
+        "type", "astype", "half", "bool", "copy", "tolist", "abs", "exp", "log", "tanh", "sigmoid",
         "relu", "sqrt", "clamp", "clip", "pin_memory", "flip", "to_numpy", "fill_", "zero_", "add", "sub", "mul",
         "div", "pow", "neg", "round", "softmax", "log_softmax"};
     if (same.count(name)) return name == "numpy" || name == "tolist" ? t : (name == "type" && args.pos.empty() ? unknown() : t);
     if (name == "detach") return strip_graph(t);
+    static const std::unordered_set<std::string> reshapes_in_place = {
+        "resize", "resize_", "unsqueeze_", "squeeze_", "t_", "transpose_", "resize_as_", "swapaxes_", "set_"};
+    if (reshapes_in_place.count(name)) {  // every alias now has a shape the model does not follow
+      auto w = std::const_pointer_cast<AValue>(t);
+      w->ranked = false;
+      w->shape.clear();
+      return constant(Value::none());
+    }
     if (name == "detach_" || name == "requires_grad_") {  // in place: every alias of the tensor sees it
       if (name == "detach_") std::const_pointer_cast<AValue>(t)->graph = -1;
       return t;
@@ -2286,7 +2387,7 @@ class Interpreter {
       auto out = std::make_shared<AValue>(*t);
       auto n = t->shape[static_cast<size_t>(k)].size;
       out->shape[static_cast<size_t>(k)] = Dim{n && *n >= *size ? std::optional<long long>((*n - *size) / *step + 1) : std::nullopt, ""};
-      out->shape.push_back(Dim{*size, args.pos[1]->origin.text});
+      out->shape.push_back(Dim{*size, "", args.pos_nodes.size() > 1 ? origin(args.pos_nodes[1]) : Origin{}});
       out->windowed = true;
       return out;
     }
@@ -2303,7 +2404,7 @@ class Interpreter {
       if (!keep) keep = args.keyword("keepdims");
       auto out = std::make_shared<AValue>(*t);
       out->windowed = false;
-      if (keep && (*keep)->as_bool() == true) out->shape[static_cast<size_t>(x)] = Dim{1, ""};
+      if (keep && (*keep)->as_bool() == true) out->shape[static_cast<size_t>(x)] = Dim{1, "", {}};
       else out->shape.erase(out->shape.begin() + x);
       if (name == "max" || name == "min") return unknown();  // (values, indices)
       return out;
@@ -2349,6 +2450,13 @@ class Interpreter {
   Interpretation& out_;
   EnvPtr module_;
   std::vector<Frame*> frames_;
+  struct IfLog {
+    Env* env;
+    std::unordered_map<std::string, std::optional<Ref>> old;  // value before the `if`, per name written
+  };
+  std::vector<IfLog> if_logs_;
+  std::deque<TSTreeCursor> cursors_;
+  size_t cursor_depth_ = 0;
   std::unordered_map<const void*, int> function_at_, class_at_;
   std::unordered_map<int, EnvPtr> closures_;
   std::unordered_map<int, Ref> class_values_;

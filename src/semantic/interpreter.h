@@ -23,13 +23,17 @@ class Model;
 struct AValue;
 using Ref = std::shared_ptr<const AValue>;
 
-// Where a value was stated: the expression that wrote it (a literal, a call).
+// Where a value was stated: the expression that wrote it (a literal, a call). Kept as the node;
+// its span and text are computed only when a message needs them.
 struct Origin {
   int cell = 0;
-  Span span;
-  std::string text;  // the expression as written, shortened
-  bool known() const { return cell > 0; }
+  TSNode node{};
+  std::string note;  // said instead of the node's text (a derived size: "batch_size=64 of ...")
+  bool known() const { return cell > 0 && !ts_node_is_null(node); }
+  int line() const { return known() ? static_cast<int>(ts_node_start_point(node).row) + 1 : 0; }
   std::string where() const;  // "cell 3:2"
+  Span span(const Model& model) const;
+  std::string text(const Model& model) const;  // the expression as written, shortened; or the note
 };
 
 // One axis of a tensor: a known size, or unknown. `why` explains where a known size came from
@@ -144,7 +148,7 @@ std::unique_ptr<Interpretation> interpret(const Model& model, const InterpreterB
 
 // How a rule names a known value: "8 (`cfg['n_features']` in cell 1:2)"; the literal alone when
 // it is written where it is used.
-std::string stated(const Ref& value, const Origin& argument = {});
+std::string stated(const Model& model, const Ref& value, const Origin& argument = {});
 // The origin of a layer's or loader's hyper-parameter as written in its constructor call.
 Origin argument_origin(const Ref& layer, const std::string& field);
 
