@@ -308,7 +308,7 @@ class Interpreter {
     if (ts_tree_cursor_goto_first_child(c)) {
       do {
         TSNode k = ts_tree_cursor_current_node(c);
-        if (ts_node_is_named(k)) f(k);
+        if (ts_node_is_named(k) && !is(k, "comment")) f(k);
       } while (ts_tree_cursor_goto_next_sibling(c));
     }
     --cursor_depth_;
@@ -530,7 +530,8 @@ class Interpreter {
       assign_name(std::string(m_.text_of(t, cell_)), v);
     } else if (k == "pattern_list" || k == "tuple_pattern" || k == "list_pattern" || k == "expression_list" ||
                k == "tuple" || k == "list") {
-      auto targets = named_children(t);
+      std::vector<TSNode> targets;
+      each_named(t, [&](TSNode c) { targets.push_back(c); });
       for (size_t i = 0; i < targets.size(); ++i) {
         if (is(targets[i], "list_splat_pattern") || is(targets[i], "list_splat")) {
           bind_target(named_children(targets[i]).empty() ? TSNode{} : named_children(targets[i])[0], unknown());
@@ -969,7 +970,8 @@ class Interpreter {
   }
 
   Ref sequence(TSNode n, bool is_tuple) {
-    auto kids = named_children(n);
+    std::vector<TSNode> kids;
+    each_named(n, [&](TSNode k) { kids.push_back(k); });
     if (kids.size() > budget_.max_literal_items) {
       auto v = is_tuple ? tuple_of({}) : list_of({}, false);
       if (is_tuple) return unknown();
@@ -994,7 +996,8 @@ class Interpreter {
   Ref dictionary(TSNode n) {
     auto v = make(Kind::Dict);
     v->store = std::make_shared<Store>();
-    auto kids = named_children(n);
+    std::vector<TSNode> kids;
+    each_named(n, [&](TSNode k) { kids.push_back(k); });
     if (kids.size() > budget_.max_literal_items) return v;
     for (TSNode p : kids) {
       if (!is(p, "pair")) {
@@ -1145,7 +1148,8 @@ class Interpreter {
           r->windowed = false;
           return r;
         }
-        if (name == "values" || name == "data") return obj;
+        if (name == "data") return strip_graph(obj);  // `.data` has no autograd history
+        if (name == "values") return obj;
         return method_of(obj, name);
       }
       case Kind::Super: return method_of(obj, name);
@@ -1395,9 +1399,28 @@ class Interpreter {
     frames_.push_back(&f);
     bool exact = true;
     std::optional<long long> length;
-    for (TSNode c : named_children(n)) {
+    // `tuple(s.detach() for s in hidden)`: one clause over a short sequence of known items runs
+    // the body once per item, so each item keeps its own value.
+    auto clauses = named_children(n);
+    Ref first;  // the first clause's iterable, evaluated once
+    if (clauses.size() >= 2 && is(clauses[1], "for_in_clause")) first = eval(field(clauses[1], "right"));
+    if (clauses.size() == 2 && first) {
+      const Ref& it = first;
+      const std::vector<Ref>* items = it->kind == Kind::Tuple ? &it->items
+                                      : (it->kind == Kind::List && it->store->exact) ? &it->store->items : nullptr;
+      if (items && !items->empty() && items->size() <= 8) {
+        std::vector<Ref> out;
+        for (const auto& item : *items) {
+          bind_target(field(clauses[1], "left"), item);
+          out.push_back(eval(field(n, "body")));
+        }
+        frames_.pop_back();
+        return list_of(std::move(out));
+      }
+    }
+    for (TSNode c : clauses) {
       if (is(c, "for_in_clause")) {
-        Ref it = eval(field(c, "right"));
+        Ref it = first && c.id == clauses[1].id ? first : eval(field(c, "right"));
         if (it->kind == Kind::Range) {
           auto a = it->items[0]->as_int(), b = it->items[1]->as_int(), s = it->items[2]->as_int();
           if (a && b && s && *s > 0) length = *b > *a ? (*b - *a + *s - 1) / *s : 0;
@@ -1658,6 +1681,11 @@ class Interpreter {
 
   // Methods on values that are not notebook code: tensors, lists, dicts, layers, loaders.
   Ref method(const Ref& self, const std::string& name, Args& args, TSNode site) {
+    if (name == "backward" && self->kind != Kind::Instance) {  // `loss.backward()`, whatever loss is known to be
+      const Ref* retain = args.keyword("retain_graph");
+      if (!(retain && (*retain)->as_bool() == true)) ++backwards_;
+      return constant(Value::none());
+    }
     switch (self->kind) {
       case Kind::Tensor: return tensor_method(self, name, args, site);
       case Kind::List:
