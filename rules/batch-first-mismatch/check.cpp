@@ -2,7 +2,6 @@
 // (time, batch, hidden), but is indexed as if it were (batch, time, hidden): `out[:, -1]`.
 #include "engine/registry.h"
 #include "fix/edits.h"
-#include "replay/spec.h"
 #include "semantic/data_flow.h"
 #include "semantic/shapes.h"
 
@@ -140,7 +139,7 @@ void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& ou
       if (!layer || !is_batch(model, c.args[0].node, use, c)) continue;
       std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
       engine::ReplayHint hint;
-      hint.layer = replay::layer_index(model, layer);
+      hint.layer = model.layer_index(layer);
       hint.loader = use.loader->id;
       hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", model.span_of(ds->args[0].node, cell)));
       engine::Finding& finding = out.report(model.span_of(c.args[0].node, c.cell),
@@ -184,7 +183,7 @@ void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics&
       if (model.text_of(s.indices[1], c.cell) != "-1") continue;
       std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
       engine::ReplayHint hint;
-      hint.layer = replay::layer_index(model, layer);
+      hint.layer = model.layer_index(layer);
       hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", s.span, "assumed by `[:, -1]`"));
       engine::Finding& finding = out.report(s.span,
                  "`" + layer_name + "` is built without `batch_first=True`, so `" + output +

@@ -6,7 +6,6 @@
 #include <set>
 
 #include "engine/registry.h"
-#include "replay/spec.h"
 #include "semantic/data_flow.h"
 #include "semantic/shapes.h"
 
@@ -84,7 +83,7 @@ void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out, std
                                                 "` has a batch of " + std::to_string(*batch.size)
                                           : batch.why;
       engine::ReplayHint hint;
-      if (const auto* call = model.call_for(ev.node, ev.cell)) hint.layer = replay::layer_index(model, model.recurrent_layer_called(*call));
+      hint.layer = model.layer_index_of(*ev.layer);
       hint.facts.push_back(engine::Fact::integer("hidden_batch", *t->shape[1].size, t->shape[1].origin.known() ? t->shape[1].origin.span(model) : ospan));
       hint.facts.push_back(engine::Fact::integer("data_batch", *batch.size, model.span_of(ev.node, ev.cell)));
       hint.facts.push_back(engine::Fact::text("state_layout", "layers_batch_hidden", ospan));

@@ -4,7 +4,6 @@
 #include <set>
 
 #include "engine/registry.h"
-#include "replay/spec.h"
 
 namespace lstmlint::rules {
 
@@ -31,9 +30,9 @@ void check_input_size_mismatch(const engine::Context& ctx, engine::Diagnostics& 
     std::string why = x->shape.back().origin.known() ? x->shape.back().origin.text(model) : x->shape.back().why;
     std::string from = why.empty() || why == std::to_string(*features) ? "" : " (`" + why + "`)";
     engine::ReplayHint hint;
-    hint.layer = replay::layer_index(model, model.recurrent_layer_called(*call));
+    hint.layer = model.layer_index_of(*layer);
     hint.facts.push_back(engine::Fact::integer("data_features", *features, model.span_of(arg, ev.cell)));
-    hint.facts.push_back(engine::Fact::integer("input_size", *input_size, layer->origin.span(model)));
+    hint.facts.push_back(engine::Fact::integer("input_size", *input_size, input_size_value->origin.known() ? input_size_value->origin.span(model) : layer->origin.span(model)));
     std::string built = semantic::stated(model, input_size_value, semantic::argument_origin(layer, "input_size"));
     out.report(model.span_of(arg, ev.cell),
                "`" + layer->origin.text(model) + "` (" + layer->origin.where() + ") was built with input_size=" + built +

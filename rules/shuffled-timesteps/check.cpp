@@ -5,7 +5,6 @@
 
 #include "engine/registry.h"
 #include "fix/edits.h"
-#include "replay/spec.h"
 #include "semantic/data_flow.h"
 #include "semantic/shapes.h"
 
@@ -125,7 +124,7 @@ void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& o
       if (how.empty()) continue;
       reported.insert(loader.id);
       engine::ReplayHint hint;
-      hint.layer = replay::layer_reached(model, c);
+      hint.layer = model.layer_reached(c);
       hint.loader = loader.id;
       hint.facts.push_back(engine::Fact::text("regroup", how.rfind("is passed", 0) == 0 ? "batch_as_sequence" : "view",
                                               model.span_of(c.args[0].node, c.cell)));

@@ -1,7 +1,6 @@
 // state-never-reset: state detached and carried from batch to batch, but created once before
 // the epoch loop and never re-created, so every epoch starts from the previous epoch's end.
 #include "engine/registry.h"
-#include "replay/spec.h"
 #include "semantic/state_flow.h"
 
 namespace lstmlint::rules {
@@ -14,7 +13,7 @@ void check_state_never_reset(const engine::Context& ctx, engine::Diagnostics& ou
     if (flow.recreated_in_loops || !flow.initial) continue;
     const auto& b = *flow.initial;
     engine::ReplayHint hint;
-    hint.layer = replay::layer_reached(ctx.model, *flow.call);
+    hint.layer = ctx.model.layer_reached(*flow.call);
     hint.facts.push_back(engine::Fact::text("state", "carried", b.span));
     out.report(b.span,
                "`" + b.name + "` is created once, before the epoch loop, then detached and carried from batch to "

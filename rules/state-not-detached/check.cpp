@@ -5,7 +5,6 @@
 
 #include "engine/registry.h"
 #include "fix/edits.h"
-#include "replay/spec.h"
 #include "semantic/state_flow.h"
 
 namespace lstmlint::rules {
@@ -31,7 +30,7 @@ std::optional<engine::Fix> detach_fix(const semantic::Model& model, const semant
     if (may_be_none(model, flow, flow.names[0]) || may_be_none(model, flow, flow.names[1])) return std::nullopt;
     line = flow.names[0] + ", " + flow.names[1] + " = " + flow.names[0] + ".detach(), " + flow.names[1] + ".detach()";
   } else if (flow.names.size() == 1) {
-    int layer = replay::layer_reached(model, *flow.call);
+    int layer = model.layer_reached(*flow.call);
     if (layer < 0) return std::nullopt;  // tensor or (h, c) tuple: unknown
     const auto& kind = model.recurrent_layers()[static_cast<size_t>(layer)].kind;
     const std::string& n = flow.names[0];
@@ -59,7 +58,7 @@ static void report_stale_states(const engine::Context& ctx, engine::Diagnostics&
     if (!lines.insert({span.start.cell, span.start.line}).second) continue;
     std::string state(model.text_of(ev.state_entry, ev.state_cell));
     engine::ReplayHint hint;
-    if (const auto* call = model.call_for(ev.node, ev.cell)) hint.layer = replay::layer_index(model, model.recurrent_layer_called(*call));
+    hint.layer = model.layer_index_of(*ev.layer);
     hint.facts.push_back(engine::Fact::text("state", "carried", span));
     out.report(span,
                "`" + state + "` still holds the graph of `" + ev.stale_origin.text(model) + "` (" + ev.stale_origin.where() +
@@ -81,7 +80,7 @@ void check_state_not_detached(const engine::Context& ctx, engine::Diagnostics& o
     const std::string& name = flow.names.front();
     std::string callee = flow.call->callee;
     engine::ReplayHint hint;
-    hint.layer = replay::layer_reached(ctx.model, *flow.call);
+    hint.layer = ctx.model.layer_reached(*flow.call);
     hint.facts.push_back(engine::Fact::text("state", "carried", flow.state_span));
     for (const auto& c : ctx.model.calls()) {
       if (c.method != "backward" || !ctx.model.in_loop(c, flow.loop)) continue;

@@ -39,7 +39,10 @@ class SpecBuilder {
   std::vector<Fact> build() {
     bool keras = finding_.name.rfind("keras-", 0) == 0;
     const semantic::RecurrentLayer* layer = chosen_layer(keras);
-    if (layer && !layer->keras) torch_layer(*layer);
+    if (layer && !layer->keras) {
+      layer_values(*layer);  // what the value-flow model says reaches the layer, with origins
+      torch_layer(*layer);   // then what its own call states literally
+    }
     if (layer && layer->keras) keras_layer(*layer);
     if (keras) {
       if (const Call* fit = finding_call("fit")) keras_fit(*fit);
@@ -99,6 +102,45 @@ class SpecBuilder {
     integer("num_layers", c.argument(2, "num_layers"), c.cell);
     boolean("batch_first", c.argument(4, "batch_first"), c.cell);
     boolean("bidirectional", c.argument(6, "bidirectional"), c.cell);
+  }
+
+  // Hyper-parameters as the value-flow model resolved them (through constructors, config dicts,
+  // defaults of notebook classes), each with the place its value is written; the sequence
+  // length and features from the shape of what reaches the layer.
+  void layer_values(const semantic::RecurrentLayer& r) {
+    int index = model_.layer_index(&r);
+    semantic::Ref v = model_.layer_value(index);
+    if (!v) return;
+    auto known_int = [&](const std::string& key, const std::string& field) {
+      semantic::Ref f = v->field(field);
+      auto i = f ? f->as_int() : std::nullopt;
+      if (!i || !f->origin.known()) return;  // unstated: the replay's documented default
+      add(Fact::integer(key, *i, f->origin.span(model_)));
+    };
+    auto known_bool = [&](const std::string& key, const std::string& field) {
+      semantic::Ref f = v->field(field);
+      auto b = f ? f->as_bool() : std::nullopt;
+      if (!b || !f->origin.known()) return;
+      add(Fact::boolean(key, *b, f->origin.span(model_)));
+    };
+    known_int("input_size", "input_size");
+    known_int("hidden_size", "hidden_size");
+    known_int("num_layers", "num_layers");
+    known_bool("batch_first", "batch_first");
+    known_bool("bidirectional", "bidirectional");
+    auto bf = v->field("batch_first");
+    auto batch_first = bf ? bf->as_bool() : std::nullopt;
+    if (!batch_first) return;
+    for (const auto& ev : model_.values().recurrent_calls()) {
+      if (ev.layer != v || !ev.input || ev.input->kind != semantic::AValue::Kind::Tensor || !ev.input->ranked ||
+          ev.input->shape.size() != 3)
+        continue;
+      const semantic::Dim& steps = ev.input->shape[*batch_first ? 1 : 0];
+      if (!steps.size) continue;
+      add(Fact::integer("seq_len", *steps.size,
+                        steps.origin.known() ? steps.origin.span(model_) : model_.span_of(ev.node, ev.cell)));
+      return;
+    }
   }
 
   // Keras: LSTM(units, input_shape=(timesteps, features)) or batch_input_shape=(batch, timesteps, features).
@@ -210,23 +252,6 @@ class SpecBuilder {
 std::vector<engine::Fact> build_spec(const engine::Finding& finding, const semantic::Model& model,
                                      const notebook::Notebook& nb) {
   return SpecBuilder(finding, model, nb).build();
-}
-
-int layer_index(const semantic::Model& model, const semantic::RecurrentLayer* layer) {
-  const auto& layers = model.recurrent_layers();
-  if (!layer || layers.empty() || layer < &layers.front() || layer > &layers.back()) return -1;
-  return static_cast<int>(layer - &layers.front());
-}
-
-int layer_reached(const semantic::Model& model, const semantic::Call& call) {
-  if (const auto* layer = model.recurrent_layer_called(call)) return layer_index(model, layer);
-  if (!call.receiver.empty()) return -1;
-  int cls = model.instance_class(call.callee, call.cell, ts_node_start_byte(call.node));
-  if (cls < 0) return -1;
-  const auto& layers = model.recurrent_layers();
-  for (size_t i = 0; i < layers.size(); ++i)
-    if (layers[i].cls == cls) return static_cast<int>(i);
-  return -1;
 }
 
 }  // namespace lstmlint::replay

@@ -16,10 +16,4 @@ namespace lstmlint::replay {
 std::vector<engine::Fact> build_spec(const engine::Finding& finding, const semantic::Model& model,
                                      const notebook::Notebook& nb);
 
-// Convenience for rules: the index of a layer in Model::recurrent_layers(), or -1.
-int layer_index(const semantic::Model& model, const semantic::RecurrentLayer* layer);
-// The recurrent layer a call runs: the layer itself, or the first one of the notebook class
-// whose instance is called (`model(x)`); -1 when unknown.
-int layer_reached(const semantic::Model& model, const semantic::Call& call);
-
 }  // namespace lstmlint::replay

@@ -500,4 +500,35 @@ bool Model::is_builtin(std::string_view name) {
   return false;
 }
 
+int Model::layer_index(const RecurrentLayer* layer) const {
+  if (!layer || recurrent_layers_.empty() || layer < &recurrent_layers_.front() || layer > &recurrent_layers_.back()) return -1;
+  return static_cast<int>(layer - &recurrent_layers_.front());
+}
+
+int Model::layer_reached(const Call& call) const {
+  if (const auto* layer = recurrent_layer_called(call)) return layer_index(layer);
+  if (!call.receiver.empty()) return -1;
+  int cls = instance_class(call.callee, call.cell, ts_node_start_byte(call.node));
+  if (cls < 0) return -1;
+  for (size_t i = 0; i < recurrent_layers_.size(); ++i)
+    if (recurrent_layers_[i].cls == cls) return static_cast<int>(i);
+  return -1;
+}
+
+int Model::layer_index_of(const AValue& layer) const {
+  if (layer.kind != AValue::Kind::Layer || !layer.origin.known()) return -1;
+  for (size_t i = 0; i < recurrent_layers_.size(); ++i) {
+    const Call& c = calls_[static_cast<size_t>(recurrent_layers_[i].call)];
+    if (c.cell == layer.origin.cell && c.node.id == layer.origin.node.id) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Ref Model::layer_value(int index) const {
+  if (index < 0 || static_cast<size_t>(index) >= recurrent_layers_.size() || !values_) return nullptr;
+  const Call& c = calls_[static_cast<size_t>(recurrent_layers_[static_cast<size_t>(index)].call)];
+  Ref v = values_->value_of(c.node, c.cell);
+  return v && v->kind == AValue::Kind::Layer ? v : nullptr;
+}
+
 }  // namespace lstmlint::semantic

@@ -245,6 +245,15 @@ class Model {
   bool class_detaches_state(int cls) const;
   // The recurrent layer an expression denotes: `self.lstm`, `lstm`, `model.lstm`; or null.
   const RecurrentLayer* recurrent_layer_of(TSNode expr, int cell, int function) const;
+  // The index of a layer in recurrent_layers(), or -1.
+  int layer_index(const RecurrentLayer* layer) const;
+  // The recurrent layer a call runs: the layer itself, or the first one of the notebook class
+  // whose instance is called (`model(x)`); -1 when unknown.
+  int layer_reached(const Call& call) const;
+  // The recurrent layer the value-flow model's Layer value was built by, or -1.
+  int layer_index_of(const AValue& layer) const;
+  // The value-flow model's value of the layer built at recurrent_layers()[index], or null.
+  Ref layer_value(int index) const;
   // A call into a recurrent layer or into a model whose class owns one.
   bool is_recurrent_call(const Call& call) const;
 
