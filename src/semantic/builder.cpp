@@ -51,7 +51,7 @@ class Builder {
     resolve_calls();
     resolve_classes();
     derive_training_facts();
-    m_.values_ = std::getenv("LSTM_LINT_NO_VALUES") ? std::make_unique<Interpretation>() : interpret(m_);
+    m_.values_ = std::getenv("LSTM_LINT_NO_VALUES") || !names_torch_recurrent_layer() ? std::make_unique<Interpretation>() : interpret(m_);
   }
 
  private:
@@ -63,6 +63,26 @@ class Builder {
     bool conditional = false;
     bool guarded = false;
   };
+
+  // What asks the value-flow model today is about PyTorch (its recurrent layers and replay
+  // specs for them): a notebook that never imports torch has nothing to ask it.
+  // Today the rules that ask the value-flow model are about PyTorch's recurrent layers (and the
+  // replay specs for them): a notebook that never names one has nothing to ask it.
+  bool names_torch_recurrent_layer() const {
+    for (const auto& r : m_.recurrent_layers_)
+      if (!r.keras) return true;
+    auto recurrent = [](const std::string& q) {
+      return q == "torch.nn.LSTM" || q == "torch.nn.GRU" || q == "torch.nn.RNN" || q == "torch.nn.LSTMCell" ||
+             q == "torch.nn.GRUCell" || q == "torch.nn.RNNCell";
+    };
+    for (const auto& c : m_.calls_)  // `functools.partial(nn.GRU, ...)`, `make(cell=nn.LSTM)`
+      for (const auto* list : {&c.args, &c.kwargs})
+        for (const auto& a : *list)
+          if (python::is(a.node, "attribute") && recurrent(m_.qualify(a.node, c.cell, c.scope))) return true;
+    for (const auto& b : m_.bindings_)  // `rnn_type = nn.LSTM`
+      if (!python::null(b.value) && python::is(b.value, "attribute") && recurrent(m_.qualify(b.value, b.cell, b.scope))) return true;
+    return false;
+  }
 
   // ---- per-cell walk -------------------------------------------------------------------
   static void index_lines(CellInfo& ci, const std::string& source) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <deque>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <unordered_set>
 
@@ -248,6 +249,11 @@ class Interpreter {
   Interpreter(const Model& model, const InterpreterBudget& budget, Interpretation& out)
       : m_(model), budget_(budget), out_(out) {
     module_ = std::make_shared<Env>();
+    const TSLanguage* language = python::python_language();
+    for (uint32_t i = 0, n = ts_language_symbol_count(language); i < n; ++i) {
+      const char* name = ts_language_symbol_name(language, static_cast<TSSymbol>(i));
+      symbol_names_.emplace_back(name ? name : "");
+    }
     for (const auto& f : model.functions()) function_at_[f.node.id] = f.id;
     for (const auto& c : model.classes()) class_at_[c.node.id] = c.id;
   }
@@ -296,23 +302,64 @@ class Interpreter {
     bool returned = false;
   };
 
+  // ---- syntax access, cached: the interpreter visits the same nodes many times ---------------
+  std::string_view type(TSNode n) {
+    if (null(n)) return {};
+    TSSymbol sym = ts_node_symbol(n);
+    if (sym >= symbol_names_.size()) return python::type(n);
+    return symbol_names_[sym];
+  }
+  bool is(TSNode n, std::string_view t) { return !null(n) && type(n) == t; }
+  TSNode field(TSNode n, const char* name) {
+    if (null(n)) return TSNode{};
+    auto fid = field_ids_.find(name);
+    if (fid == field_ids_.end()) {
+      TSFieldId id = ts_language_field_id_for_name(python::python_language(), name, static_cast<uint32_t>(std::strlen(name)));
+      fid = field_ids_.emplace(name, id).first;
+    }
+    if (fid->second == 0) return TSNode{};
+    auto key = std::make_pair(n.id, fid->second);
+    auto it = fields_.find(key);
+    if (it != fields_.end()) return it->second;
+    TSNode child = ts_node_child_by_field_id(n, fid->second);
+    fields_.emplace(key, child);
+    return child;
+  }
+  struct FieldKeyHash {
+    size_t operator()(const std::pair<const void*, TSFieldId>& k) const {
+      return std::hash<const void*>()(k.first) * 31 + k.second;
+    }
+  };
+  std::vector<std::string_view> symbol_names_;
+  std::unordered_map<const char*, TSFieldId> field_ids_;
+  std::unordered_map<std::pair<const void*, TSFieldId>, TSNode, FieldKeyHash> fields_;
+
   // ---- bookkeeping ---------------------------------------------------------------------------
-  // Calls f on each named child, without allocating: one reusable cursor per nesting level.
+  // Calls f on each named child but comments; the children of a node are listed once.
   template <class F>
   void each_named(TSNode n, F&& f) {
-    if (null(n) || ts_node_child_count(n) == 0) return;
-    if (cursors_.size() <= cursor_depth_) cursors_.push_back(ts_tree_cursor_new(n));
-    else ts_tree_cursor_reset(&cursors_[cursor_depth_], n);
-    TSTreeCursor* c = &cursors_[cursor_depth_];
-    ++cursor_depth_;
-    if (ts_tree_cursor_goto_first_child(c)) {
-      do {
-        TSNode k = ts_tree_cursor_current_node(c);
-        if (ts_node_is_named(k) && !is(k, "comment")) f(k);
-      } while (ts_tree_cursor_goto_next_sibling(c));
+    if (null(n)) return;
+    auto it = named_.find(n.id);
+    if (it == named_.end()) {
+      std::vector<TSNode> kids;
+      uint32_t count = ts_node_child_count(n);
+      if (count > 0) {
+        if (cursors_.size() <= cursor_depth_) cursors_.push_back(ts_tree_cursor_new(n));
+        else ts_tree_cursor_reset(&cursors_[cursor_depth_], n);
+        TSTreeCursor* c = &cursors_[cursor_depth_];
+        if (ts_tree_cursor_goto_first_child(c)) {
+          do {
+            TSNode k = ts_tree_cursor_current_node(c);
+            if (ts_node_is_named(k) && !is(k, "comment")) kids.push_back(k);
+          } while (ts_tree_cursor_goto_next_sibling(c));
+        }
+      }
+      it = named_.emplace(n.id, std::move(kids)).first;
     }
-    --cursor_depth_;
+    const std::vector<TSNode>& kids = it->second;  // stays valid: map nodes do not move on rehash
+    for (size_t i = 0; i < kids.size(); ++i) f(kids[i]);
   }
+  std::unordered_map<const void*, std::vector<TSNode>> named_;
 
   // Every write to a namespace goes here, so that `if` arms can be undone and joined.
   void set_var(Env* env, const std::string& name, Ref v) {
@@ -480,7 +527,7 @@ class Interpreter {
   static TSNode last_block(TSNode n) {
     TSNode b{};
     for (TSNode c : named_children(n))
-      if (is(c, "block")) b = c;
+      if (python::is(c, "block")) b = c;
     return b;
   }
 
@@ -1266,7 +1313,7 @@ class Interpreter {
     int part = 0;
     for (TSNode c : python::children(s)) {
       if (!ts_node_is_named(c)) {
-        if (type(c) == ":") ++part;
+        if (python::type(c) == ":") ++part;
         continue;
       }
       (part == 0 ? p.start : part == 1 ? p.stop : p.step) = c;

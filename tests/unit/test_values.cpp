@@ -12,13 +12,14 @@ namespace {
 Ref after(const Analysed& a, int cell, const std::string& name) {
   for (const auto& [n, v] : a.model->values().cell_names(cell))
     if (n == name) return v;
+  FAIL("no value for " << name << " after cell " << cell);
   return nullptr;
 }
 std::string shape(const Ref& v) { return v ? v->repr() : "null"; }
 }  // namespace
 
 TEST_CASE("shapes follow factories, slicing, unfold, view and permute", "[values]") {
-  Analysed a({{"import torch\nimport numpy as np\ns = torch.linspace(0, 1, 100)\nw = s.unfold(0, 10, 1)\n"
+  Analysed a({{"import torch\nimport numpy as np\nrnn = torch.nn.LSTM(1, 4)\ns = torch.linspace(0, 1, 100)\nw = s.unfold(0, 10, 1)\n"
                "x = w[:, :9].unsqueeze(-1)\nv = x.view(-1, 9)\np = x.permute(1, 0, 2)\n"
                "n = np.expand_dims(np.zeros((5, 4)), axis=2)\nr = np.reshape(n, (n.shape[0], n.shape[1], n.shape[2]))", 1}});
   CHECK(shape(after(a, 1, "w")) == "tensor[91, 10] windows");
@@ -66,15 +67,27 @@ TEST_CASE("state carried through an attribute is stale after backward(), and det
   for (const auto& c : fresh.model->values().recurrent_calls()) CHECK_FALSE(c.stale_state);
 }
 
+TEST_CASE("a notebook that names no torch recurrent layer is not interpreted (nothing asks about it)", "[values]") {
+  Analysed a({{"import torch\nx = torch.zeros((3, 4))", 1}});
+  CHECK(a.model->values().cell_names(1).empty());
+  CHECK(a.model->values().steps() == 0);
+  Analysed partial({{"import functools\nimport torch\nmake = functools.partial(torch.nn.GRU, batch_first=True)\nr = make(3, 4)", 1}});
+  CHECK(partial.model->values().steps() > 0);
+  bool found = false;
+  for (const auto& [n, v] : partial.model->values().cell_names(1))
+    if (n == "r") found = v->kind == AValue::Kind::Layer && v->field("batch_first")->as_bool() == true && v->field("input_size")->as_int() == 3;
+  CHECK(found);
+}
+
 TEST_CASE("recursion, deep nesting and huge literals degrade to unknown", "[values]") {
-  Analysed recursion({{"def f(n):\n    return g(n)\ndef g(n):\n    return f(n)\nx = f(3)", 1}});
+  Analysed recursion({{"import torch\nrnn = torch.nn.GRU(1, 2)\ndef f(n):\n    return g(n)\ndef g(n):\n    return f(n)\nx = f(3)", 1}});
   CHECK(after(recursion, 1, "x")->kind == AValue::Kind::Unknown);
-  std::string big = "xs = [";
+  std::string big = "import torch\nrnn = torch.nn.GRU(1, 2)\nxs = [";
   for (int i = 0; i < 5000; ++i) big += std::to_string(i) + ",";
   big += "]\nn = len(xs)";
   Analysed huge({{big, 1}});
   CHECK(after(huge, 1, "n")->kind == AValue::Kind::Unknown);  // items beyond the budget are not counted
-  std::string deep = "y = " + std::string(300, '(') + "1" + std::string(300, ')');
+  std::string deep = "import torch\nrnn = torch.nn.GRU(1, 2)\ny = " + std::string(300, '(') + "1" + std::string(300, ')');
   Analysed nested({{deep, 1}});
   CHECK(nested.model->values().exhausted());
 }
