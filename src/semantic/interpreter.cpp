@@ -407,15 +407,13 @@ class Interpreter {
     return builtin(name);
   }
 
-  static Ref builtin(const std::string& name) {
+  Ref builtin(const std::string& name) {
     static const std::unordered_set<std::string> names = {"len", "range", "enumerate", "zip", "int", "float",
                                                          "isinstance", "list", "tuple", "print", "super",
                                                          "min", "max", "abs", "round", "dict", "reversed",
                                                          "sorted", "iter", "next", "str", "bool"};
     if (!names.count(name)) return unknown();
-    auto v = make(Kind::Module);
-    v->qualified = "builtins." + name;
-    return v;
+    return module_value("builtins." + name);
   }
 
   void assign_name(const std::string& name, Ref v) {
@@ -1169,11 +1167,7 @@ class Interpreter {
 
   Ref get_attribute(const Ref& obj, const std::string& name) {
     switch (obj->kind) {
-      case Kind::Module: {
-        auto v = make(Kind::Module);
-        v->qualified = obj->qualified + "." + name;
-        return v;
-      }
+      case Kind::Module: return module_value(obj->qualified + "." + name);
       case Kind::Instance:
       case Kind::Layer:
       case Kind::Loader: {
@@ -1203,6 +1197,16 @@ class Interpreter {
       default: return method_of(obj, name);
     }
   }
+
+  // One value per module path (`torch.nn.LSTM`): attribute chains are read very often.
+  Ref module_value(const std::string& q) {
+    auto it = modules_.find(q);
+    if (it != modules_.end()) return it->second;
+    auto v = make(Kind::Module);
+    v->qualified = q;
+    return modules_.emplace(q, v).first->second;
+  }
+  std::unordered_map<std::string, Ref> modules_;
 
   Ref method_of(const Ref& obj, const std::string& name) {
     auto v = make(Kind::Bound);
@@ -1567,6 +1571,22 @@ class Interpreter {
 
   Ref call(TSNode n) {
     TSNode fn = field(n, "function");
+    // `x.method(...)` on a value that is not notebook code: dispatched without a bound-method value.
+    if (is(fn, "attribute")) {
+      Ref obj = eval(field(fn, "object"));
+      bool plain = obj->kind == Kind::Tensor || obj->kind == Kind::Unknown || obj->kind == Kind::List ||
+                   obj->kind == Kind::Dict || obj->kind == Kind::Const || obj->kind == Kind::Tuple;
+      if (plain) {
+        std::string name(m_.text_of(field(fn, "attribute"), cell_));
+        if (!(obj->kind == Kind::Tensor && (name == "shape" || name == "T" || name == "data" || name == "values"))) {
+          Args args = eval_args(field(n, "arguments"));
+          return method(obj, name, args, n);
+        }
+      }
+      Ref callee = record(fn, get_attribute(obj, std::string(m_.text_of(field(fn, "attribute"), cell_))));
+      Args args = eval_args(field(n, "arguments"));
+      return apply(callee, args, n);
+    }
     Ref callee = eval(fn);
     Args args = eval_args(field(n, "arguments"));
     return apply(callee, args, n);
