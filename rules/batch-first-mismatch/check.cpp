@@ -1,5 +1,7 @@
 // batch-first-mismatch: the output of a recurrent layer built without batch_first=True is
 // (time, batch, hidden), but is indexed as if it were (batch, time, hidden): `out[:, -1]`.
+#include <set>
+
 #include "engine/registry.h"
 #include "fix/edits.h"
 #include "semantic/data_flow.h"
@@ -116,7 +118,7 @@ bool outputs_allow_batch_first(const Model& model, const RecurrentLayer& layer) 
 }
 
 // Loader batches are always (batch, ...): windows of rank 3 arrive as (batch, time, feature).
-void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& out) {
+void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& out, std::set<const RecurrentLayer*>& reported) {
   const Model& model = ctx.model;
   for (const auto& use : semantic::loader_loops(model)) {
     const auto* dataset = use.loader->argument(0, "dataset");
@@ -136,7 +138,8 @@ void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& ou
     for (const Call& c : model.calls()) {
       if (c.cell != use.cell || !model.in_loop(c, use.loop) || c.args.empty()) continue;
       const RecurrentLayer* layer = receiving_layer(model, c);
-      if (!layer || !is_batch(model, c.args[0].node, use, c)) continue;
+      if (!layer || reported.count(layer) || !is_batch(model, c.args[0].node, use, c)) continue;
+      reported.insert(layer);  // one finding per layer: its misread input and its misread output are one bug
       std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
       engine::ReplayHint hint;
       hint.layer = model.layer_index(layer);
@@ -158,8 +161,8 @@ void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& ou
 }  // namespace
 
 void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics& out) {
-  check_batch_major_input(ctx, out);
   const auto& model = ctx.model;
+  std::set<const RecurrentLayer*> reported;
   for (const auto& c : model.calls()) {
     const auto* layer = model.recurrent_layer_called(c);
     if (!layer || layer->keras || layer->kind.find("Cell") != std::string::npos) continue;
@@ -182,6 +185,7 @@ void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics&
       if (!python::is(s.indices[0], "slice") || model.text_of(s.indices[0], c.cell) != ":") continue;
       if (model.text_of(s.indices[1], c.cell) != "-1") continue;
       std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
+      reported.insert(layer);
       engine::ReplayHint hint;
       hint.layer = model.layer_index(layer);
       hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", s.span, "assumed by `[:, -1]`"));
@@ -196,6 +200,7 @@ void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics&
       finding.fix = batch_first_fix(model, *layer, false);
     }
   }
+  check_batch_major_input(ctx, out, reported);
 }
 
 }  // namespace lstmlint::rules

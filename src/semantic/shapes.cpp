@@ -61,8 +61,17 @@ std::optional<long long> positive_int(const Model& model, TSNode n, int cell, in
 
 }  // namespace
 
+// What the value-flow model knows about the expression: a tensor of known rank, else null (then
+// the syntax is read, for notebooks and expressions the model did not run).
+static const AValue* modelled_tensor(const Model& model, TSNode expr, int cell) {
+  Ref v = model.values().value_of(expr, cell);
+  if (!v || v->kind != AValue::Kind::Tensor || !v->ranked) return nullptr;
+  return v.get();  // owned by the model's table, which outlives the call
+}
+
 std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope, int depth) {
   if (python::null(expr) || depth > 12) return std::nullopt;
+  if (const AValue* t = modelled_tensor(model, expr, cell)) return static_cast<int>(t->shape.size());
   switch (look_through(model, expr, cell, scope)) {
     case Look::Stop: return std::nullopt;
     case Look::Follow: return rank_of(model, expr, cell, scope, depth + 1);
@@ -124,6 +133,8 @@ std::optional<int> rank_of(const Model& model, TSNode expr, int cell, int scope,
 
 std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, int scope, int depth) {
   if (python::null(expr) || depth > 12) return std::nullopt;
+  if (const AValue* t = modelled_tensor(model, expr, cell); t && !t->shape.empty() && t->shape.back().size)
+    return t->shape.back().size;
   switch (look_through(model, expr, cell, scope)) {
     case Look::Stop: return std::nullopt;
     case Look::Follow: return last_dim_of(model, expr, cell, scope, depth + 1);
@@ -171,6 +182,8 @@ std::optional<long long> last_dim_of(const Model& model, TSNode expr, int cell, 
 
 std::optional<long long> first_dim_of(const Model& model, TSNode expr, int cell, int scope, int depth) {
   if (python::null(expr) || depth > 12) return std::nullopt;
+  if (const AValue* t = modelled_tensor(model, expr, cell); t && !t->shape.empty() && t->shape.front().size)
+    return t->shape.front().size;
   switch (look_through(model, expr, cell, scope)) {
     case Look::Stop: return std::nullopt;
     case Look::Follow: return first_dim_of(model, expr, cell, scope, depth + 1);
