@@ -158,6 +158,48 @@ void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& ou
   }
 }
 
+// The value-flow view: the loader's batch axis is followed through permute/transpose,
+// helpers and methods to the recurrent call, and compared with where the layer reads it.
+void check_batch_axis(const engine::Context& ctx, engine::Diagnostics& out, std::set<const RecurrentLayer*>& reported) {
+  const Model& model = ctx.model;
+  for (const auto& ev : model.values().recurrent_calls()) {
+    if (ev.guarded || !ev.input || ev.input->kind != semantic::AValue::Kind::Tensor || !ev.input->ranked ||
+        ev.input->shape.size() != 3)
+      continue;
+    auto bf = ev.layer->field("batch_first");
+    auto batch_first = bf ? bf->as_bool() : std::nullopt;
+    if (!batch_first) continue;
+    const auto& shape = ev.input->shape;
+    size_t reads = *batch_first ? 0 : 1, holds = *batch_first ? 1 : 0;
+    if (!shape[holds].batch || shape[reads].batch) continue;
+    // A singleton where the layer reads the batch: one sequence made of the loader's samples,
+    // which is shuffled-timesteps' finding when the samples are single steps.
+    if (shape[reads].size == 1) continue;
+    int index = model.layer_index_of(*ev.layer);
+    const RecurrentLayer* layer = index >= 0 ? &model.recurrent_layers()[static_cast<size_t>(index)] : nullptr;
+    if (!layer || reported.count(layer)) continue;
+    const Call* call = model.call_for(ev.node, ev.cell);
+    if (!call || call->args.empty() || call->args[0].unpacked) continue;
+    reported.insert(layer);
+    std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
+    std::string arg(model.text_of(call->args[0].node, ev.cell));
+    engine::ReplayHint hint;
+    hint.layer = index;
+    hint.facts.push_back(engine::Fact::text("data_layout", *batch_first ? "time_batch_feature" : "batch_time_feature",
+                                            model.span_of(call->args[0].node, ev.cell)));
+    out.report(model.span_of(call->args[0].node, ev.cell),
+               "`" + layer_name + "` is built with batch_first=" + (*batch_first ? "True" : "False") + ", so it reads axis " +
+                   std::to_string(reads) + " of `" + arg + "` as the batch, but the batch of the loader (" +
+                   (shape[holds].why.empty() ? std::string("its first axis") : shape[holds].why) + ") reaches it on axis " +
+                   std::to_string(holds) + ": the layer runs over the samples as if they were time steps, and each "
+                   "sample's steps are mixed with the other samples",
+               *batch_first ? "Pass the batch as the first axis (drop the permute/transpose), or build the layer with "
+                              "`batch_first=False`"
+                            : "Build the layer with `batch_first=True`, or pass `" + arg + ".transpose(0, 1)`",
+               std::move(hint));
+  }
+}
+
 }  // namespace
 
 void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics& out) {
@@ -201,6 +243,7 @@ void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics&
     }
   }
   check_batch_major_input(ctx, out, reported);
+  check_batch_axis(ctx, out, reported);
 }
 
 }  // namespace lstmlint::rules

@@ -190,8 +190,11 @@ Ref join(const Ref& a, const Ref& b) {
         v->ranked = false;
         v->shape.clear();
       } else {
-        for (size_t i = 0; i < v->shape.size(); ++i)
+        for (size_t i = 0; i < v->shape.size(); ++i) {
+          bool batch = v->shape[i].batch && b->shape[i].batch;
           if (v->shape[i].size != b->shape[i].size) v->shape[i] = Dim{};
+          v->shape[i].batch = batch;
+        }
       }
       if (a->graph != b->graph) v->graph = -2;
       v->windowed = a->windowed && b->windowed;
@@ -739,6 +742,7 @@ class Interpreter {
       if (first->kind == Kind::Tensor && first->ranked && !first->shape.empty()) length = first->shape[0].size;
     }
     Dim b;
+    b.batch = true;
     if (batch) {
       b.size = *batch;
       std::string from = bs->origin.known() ? " (" + bs->origin.where() + ")" : "";

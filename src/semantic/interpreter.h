@@ -42,6 +42,7 @@ struct Dim {
   std::optional<long long> size;
   std::string why;
   Origin origin;  // the argument that states it (`torch.zeros(L, BATCH, H)`), when one does
+  bool batch = false;  // the axis a DataLoader stacked its items on; moves with permute/transpose
 };
 
 // Mutable storage shared by every reference to one list, dict or object (Python aliasing).
