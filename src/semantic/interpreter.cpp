@@ -806,7 +806,9 @@ class Interpreter {
       auto saved_last = last_batch_;
       if (!why.empty()) batch_why_ = why;
       if (last) last_batch_ = true;
+      loop_iterations_.emplace_back(n.id, i);
       exec_block(body);
+      loop_iterations_.pop_back();
       batch_why_ = saved_why;
       last_batch_ = saved_last;
     }
@@ -829,7 +831,9 @@ class Interpreter {
       if (i == 0) mark = {out_.recurrent_calls_.size(), backwards_};
       auto cond = eval(field(n, "condition"))->as_bool();
       if (cond && !*cond) break;
+      loop_iterations_.emplace_back(n.id, i);
       exec_block(field(n, "body"));
+      loop_iterations_.pop_back();
     }
     --loop_depth_;
   }
@@ -2169,6 +2173,23 @@ class Interpreter {
     }
     for (const Frame* f : frames_)
       if (!null(f->call_node)) ev.stack.push_back(Origin{f->call_cell, f->call_node, {}});
+    ev.loops = loop_iterations_;
+    // The run of state this call continues, or a new one from the state it was given.
+    int chain = 0;
+    if (hx) {
+      const Ref& h = *hx;
+      if (h->kind == Kind::Tensor) chain = h->chain;
+      else if (h->kind == Kind::Tuple && !h->items.empty() && h->items[0]->kind == Kind::Tensor) {
+        chain = h->items[0]->chain;
+        for (const auto& i : h->items)
+          if (i->kind != Kind::Tensor || i->chain != chain) chain = 0;
+      }
+      if (chain == 0) {
+        out_.chains_.push_back(StateChain{ev.state_cell, ev.state_entry, h, loop_iterations_});
+        chain = static_cast<int>(out_.chains_.size()) - 1;
+      }
+    }
+    ev.chain = chain;
     out_.recurrent_calls_.push_back(std::move(ev));
 
     // Outputs: (out, h_n) or (out, (h_n, c_n)), with the graph of this call attached.
@@ -2184,6 +2205,7 @@ class Interpreter {
     Origin here = origin(site);
     auto attach = [&](Ref t) {
       auto r = std::const_pointer_cast<AValue>(t);
+      r->chain = chain;
       if (no_grad_) return Ref(r);
       r->graph = backwards_;
       r->graph_origin = here;
@@ -2234,7 +2256,10 @@ class Interpreter {
       }
       return tensor({}, false, origin(site));
     }
-    if (last == "zeros_like" || last == "ones_like" || last == "randn_like" || last == "empty_like") return strip_graph(a0);
+    if (last == "zeros_like" || last == "ones_like" || last == "randn_like" || last == "empty_like" || last == "rand_like") {
+      if (a0->kind != Kind::Tensor) return tensor({}, false, origin(site));
+      return tensor(a0->shape, a0->ranked, origin(site));  // a new tensor: no graph, no state run
+    }
     if (last == "arange" || last == "linspace") {
       std::optional<long long> n;
       if (last == "linspace") {
@@ -2569,6 +2594,7 @@ class Interpreter {
   std::string batch_why_;
   bool last_batch_ = false;
   bool no_grad_ = false;
+  std::vector<std::pair<const void*, int>> loop_iterations_;
   static constexpr int kMaxNesting = 200;  // syntax nested deeper (and call frames) degrades to unknown
   int nesting_ = 0;
   int guarded_ = 0;  // inside `try` bodies whose handler catches the layer's errors

@@ -69,6 +69,7 @@ struct AValue {
   std::vector<Dim> shape;
   bool ranked = false;
   int graph = -1;           // -1 no recurrent graph; >= 0 backward() count when it was produced; -2 unknown
+  int chain = 0;            // recurrent state: which run of state it continues (0: none)
   Origin graph_origin;      // the recurrent call that produced it
   bool windowed = false;    // windows cut from one series
   // Module/Layer/Loader: qualified name ("torch.nn.LSTM"); Layer: kind ("LSTM")
@@ -106,6 +107,17 @@ struct RecurrentCall {
   bool guarded = false;       // inside `try` whose handler catches the error a mismatch raises
   std::string batch_why;      // how the input's batch was determined, when from a loader
   std::vector<Origin> stack;  // the notebook calls that led here, outermost first
+  // The loops running around the call, outermost first: (loop node, abstract iteration 0 or 1).
+  std::vector<std::pair<const void*, int>> loops;
+  int chain = 0;  // the run of state this call continues; its start is chain_starts()[chain]
+};
+
+// Where a run of recurrent state began: the first call it was fed to, and the loops around it.
+struct StateChain {
+  int cell = 0;
+  TSNode entry{};  // the state argument as written where the run began
+  Ref initial;     // the state value fed first (None, zeros, ...)
+  std::vector<std::pair<const void*, int>> loops;
 };
 
 struct InterpreterBudget {
@@ -122,6 +134,7 @@ class Interpretation {
   // null when it was never evaluated.
   Ref value_of(TSNode node, int cell) const;
   const std::vector<RecurrentCall>& recurrent_calls() const { return recurrent_calls_; }
+  const StateChain& chain(int id) const { return chains_.at(static_cast<size_t>(id)); }
   // Module-level names bound in each cell, with their values after the cell ran.
   const std::vector<std::pair<std::string, Ref>>& cell_names(int cell) const;
   bool exhausted() const { return exhausted_; }  // a budget ran out somewhere
@@ -139,6 +152,7 @@ class Interpretation {
   };
   std::unordered_map<NodeKey, Ref, NodeHash> values_;
   std::vector<RecurrentCall> recurrent_calls_;
+  std::vector<StateChain> chains_{StateChain{}};  // 0: no chain
   std::vector<std::vector<std::pair<std::string, Ref>>> cell_names_;
   bool exhausted_ = false;
   long long steps_ = 0;
