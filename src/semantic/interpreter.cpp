@@ -420,6 +420,7 @@ class Interpreter {
   }
 
   void assign_name(const std::string& name, Ref v) {
+    if (v == unknown()) v = make(Kind::Unknown);  // its own identity: `x[:n]` and `x[n:]` share `n`
     Frame& f = frame();
     if (f.env != module_ && f.env->globals.count(name)) set_var(module_.get(), name, std::move(v));
     else set_var(f.env.get(), name, std::move(v));
@@ -612,6 +613,11 @@ class Interpreter {
       } else if (obj->kind == Kind::List) {
         obj->store->element = join(obj->store->element, v);
         obj->store->exact = false;
+      } else if (obj->kind == Kind::Tensor && v->kind == Kind::Tensor && (v->fitted || v->part)) {
+        // `x[i] = data[i:i + T]` fills a preallocated array: it now holds what was written into it
+        auto w = std::const_pointer_cast<AValue>(obj);
+        if (v->fitted) w->fitted = v->fitted;
+        if (!w->part) w->part = v->part;
       }
     }
   }
@@ -1154,6 +1160,8 @@ class Interpreter {
     }
     auto r = tensor(std::move(out));
     auto w = std::const_pointer_cast<AValue>(r);
+    w->part = a->part ? a->part : b->part;
+    w->fitted = a->fitted ? a->fitted : b->fitted;
     w->graph = std::max(a->graph, b->graph);
     if (w->graph >= 0) w->graph_origin = a->graph >= b->graph ? a->graph_origin : b->graph_origin;
     return r;
@@ -1198,7 +1206,13 @@ class Interpreter {
           return r;
         }
         if (name == "data") return strip_graph(obj);  // `.data` has no autograd history
-        if (name == "values") return obj;
+        if (name == "values" || name == "iloc" || name == "loc") return obj;
+        if (obj->part || obj->fitted) {  // a column or property of a data frame
+          static const std::unordered_set<std::string> methods = {
+              "view", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "size", "unfold", "sum", "mean",
+              "float", "double", "to", "detach", "numpy", "astype", "copy", "to_numpy", "dropna", "fillna"};
+          if (!methods.count(name)) return carried_data(obj);
+        }
         return method_of(obj, name);
       }
       case Kind::Super: return method_of(obj, name);
@@ -1389,9 +1403,14 @@ class Interpreter {
   }
 
   Ref index_tensor(const Ref& t, const std::vector<TSNode>& idx) {
+    int split = split_of(t, idx);
     if (!t->ranked) {
       for (TSNode i : idx) eval(i);
-      return strip_graph_keep(t, tensor({}, false));
+      auto r = std::const_pointer_cast<AValue>(strip_graph_keep(t, tensor({}, false)));
+      r->part = split ? split : t->part;
+      r->fitted = t->fitted;
+      r->origin = t->origin;
+      return r;
     }
     std::vector<Dim> out;
     size_t axis = 0;
@@ -1433,8 +1452,48 @@ class Interpreter {
     auto r = std::make_shared<AValue>(*t);
     r->shape = std::move(out);
     r->windowed = t->windowed && idx.size() == 1 && is(idx[0], "slice");
+    if (split) r->part = split;
     return r;
   }
+
+  // Whether rows `[:n]` / `[n:]` split a value with data provenance: 2 head, 3 tail, 0 not a split.
+  // Shifts by a few rows (`x[:-1]`, `y[1:]`, `x[:-T]` for targets) and windows (`x[i:i + T]`) are not.
+  int split_of(const Ref& t, const std::vector<TSNode>& idx) {
+    if (t->part == 0 && t->fitted == 0) return 0;
+    if (idx.empty() || !is(idx[0], "slice")) return 0;
+    auto p = slice_parts(idx[0]);
+    if (!null(p.step)) return 0;
+    bool head = !null(p.stop) && (null(p.start) || m_.text_of(p.start, cell_) == "0");
+    bool tail = null(p.stop) && !null(p.start);
+    if (!head && !tail) return 0;
+    Ref bound = eval(head ? p.stop : p.start);
+    if (bound->sym) return 0;
+    if (auto k = bound->as_int()) {
+      std::optional<long long> length = t->ranked && !t->shape.empty() ? t->shape[0].size : std::nullopt;
+      long long at = *k < 0 && length ? *length + *k : *k;
+      if (std::llabs(*k) < 50 && !(length && *length <= 100)) return 0;  // a shift, not a split
+      if (length && (at * 20 < *length || at * 20 > *length * 19)) return 0;
+    }
+    int part = head ? 2 : 3;
+    // A split is the value cut into both parts at the same place: `x[:n]` and `x[n:]`.
+    TSNode site = ts_node_parent(idx[0]);
+    for (const auto& c : cuts_) {
+      if (c.value != t.get() || c.part == part) continue;
+      bool same = c.bound == bound || (c.bound->as_int() && c.bound->as_int() == bound->as_int());
+      if (same && t->fitted) out_.leaking_splits_.push_back(LeakingSplit{t->fitted - 1, c.cell, c.node});
+    }
+    if (cuts_.size() < 4096) cuts_.push_back(Cut{t.get(), bound, part, cell_, site, t});
+    return part;
+  }
+  struct Cut {
+    const AValue* value;
+    Ref bound;
+    int part;
+    int cell;
+    TSNode node;
+    Ref keep;  // keeps `value` alive, so its address is not reused
+  };
+  std::vector<Cut> cuts_;
 
   static Ref strip_graph_keep(const Ref& from, Ref to) {
     if (from->graph == -1) return to;
@@ -1785,6 +1844,7 @@ class Interpreter {
         }
         return unknown();
       case Kind::Instance:
+        if (self->qualified.rfind("sklearn.preprocessing.", 0) == 0) return scaler_method(self, name, args, site);
         if (name == "to" || name == "cuda" || name == "cpu" || name == "train" || name == "eval" || name == "double" ||
             name == "float")
           return self;
@@ -1815,6 +1875,31 @@ class Interpreter {
       }
       default: return unknown();
     }
+  }
+
+  // fit / fit_transform / transform / inverse_transform of a scikit-learn scaler.
+  Ref scaler_method(const Ref& scaler, const std::string& name, Args& args, TSNode site) {
+    Ref data = args.pos.empty() ? unknown() : args.pos[0];
+    if (name == "fit" || name == "fit_transform") {
+      // Fit on everything the data holds: not on one side of a split.
+      bool whole = data->kind == Kind::Tensor && data->part != 2 && data->part != 3;
+      out_.scaler_fits_.push_back(ScalerFitEvent{cell_, site, whole});
+      int id = static_cast<int>(out_.scaler_fits_.size());
+      scaler->store->fields["fit"] = constant(Value::of_int(whole ? id : 0));
+      if (name == "fit") return scaler;
+      auto r = std::make_shared<AValue>(data->kind == Kind::Tensor ? *data : *tensor({}, false));
+      r->fitted = whole ? id : 0;
+      r->graph = -1;
+      return r;
+    }
+    if (name == "transform" || name == "inverse_transform") {
+      Ref fit = scaler->field("fit");
+      auto r = std::make_shared<AValue>(data->kind == Kind::Tensor ? *data : *tensor({}, false));
+      // inverse_transform returns original units (predictions, usually): no scaled data to leak
+      r->fitted = name == "transform" && fit && fit->as_int() ? static_cast<int>(*fit->as_int()) : 0;
+      return r;
+    }
+    return unknown();
   }
 
   void extend(const Ref& list, const Ref& items) {
@@ -1881,7 +1966,12 @@ class Interpreter {
       bool windows = false;
       if (elem && (elem->kind == Kind::List || elem->kind == Kind::Tuple || elem->kind == Kind::Tensor)) {
         Ref inner = to_tensor(elem, site);
-        if (inner->kind != Kind::Tensor || !inner->ranked) return tensor({}, false, origin(site));
+        if (inner->kind != Kind::Tensor || !inner->ranked) {
+          auto r = std::const_pointer_cast<AValue>(tensor({}, false, origin(site)));
+          r->part = inner->part;
+          r->fitted = inner->fitted;
+          return r;
+        }
         shape.insert(shape.end(), inner->shape.begin(), inner->shape.end());
         windows = elem->kind == Kind::Tensor && elem->windowed;
       } else if (!elem || elem->kind != Kind::Const || !elem->constant.as_number()) {
@@ -1891,6 +1981,10 @@ class Interpreter {
       if (shape.size() > budget_.max_rank) return tensor({}, false);
       auto r = std::const_pointer_cast<AValue>(tensor(std::move(shape), true, origin(site)));
       r->windowed = windows;
+      if (elem && elem->kind == Kind::Tensor) {
+        r->part = elem->part;
+        r->fitted = elem->fitted;
+      }
       return r;
     }
     return tensor({}, false, origin(site));
@@ -1907,6 +2001,43 @@ class Interpreter {
     }
     bool torch = q.rfind("torch.", 0) == 0;
     bool numpy = q.rfind("numpy.", 0) == 0 || q.rfind("np.", 0) == 0;
+    if (q.rfind("pandas.read_", 0) == 0 || q == "numpy.load" || q == "numpy.loadtxt" || q == "numpy.genfromtxt" ||
+        q == "yfinance.download") {
+      auto v = std::const_pointer_cast<AValue>(tensor({}, false, origin(site)));
+      v->part = 1;  // the whole data set, as loaded
+      return v;
+    }
+    if (q == "pandas.DataFrame" || q == "pandas.Series") {  // a frame of what it is built from
+      Ref data = args.pos.empty() ? unknown() : args.pos[0];
+      if (data->kind == Kind::Dict && !data->store->fields.empty()) data = data->store->fields.begin()->second;
+      auto v = std::const_pointer_cast<AValue>(tensor({}, false, origin(site)));
+      v->part = data->part;
+      v->fitted = data->fitted;
+      return v;
+    }
+    if (q.rfind("sklearn.preprocessing.", 0) == 0 && last.size() > 6 && last.substr(last.size() - 6) == "Scaler") {
+      auto v = make(Kind::Instance);
+      v->qualified = q;
+      v->store = std::make_shared<Store>();
+      v->origin = origin(site);
+      return v;
+    }
+    if (q == "sklearn.model_selection.train_test_split") {
+      const Ref* shuffle = args.keyword("shuffle");
+      (void)shuffle;
+      std::vector<Ref> outs;
+      for (const auto& a : args.pos) {
+        if (a->fitted) out_.leaking_splits_.push_back(LeakingSplit{a->fitted - 1, cell_, site});
+        for (int part : {2, 3}) {
+          auto r = std::make_shared<AValue>(a->kind == Kind::Tensor ? *a : *tensor({}, false));
+          if (r->ranked && !r->shape.empty()) r->shape[0] = Dim{};
+          r->part = part;
+          outs.push_back(r);
+        }
+      }
+      if (args.unpacked) return unknown();
+      return tuple_of(std::move(outs));
+    }
     if (q == "functools.partial") {
       auto p = make(Kind::Partial);
       p->self = arg0();
@@ -2427,6 +2558,8 @@ class Interpreter {
     if (t->kind == Kind::Tensor) {
       out->graph = t->graph;
       out->graph_origin = t->graph_origin;
+      out->part = t->part;
+      out->fitted = t->fitted;
     }
     return out;
   }
@@ -2540,7 +2673,19 @@ class Interpreter {
       return constant(Value::none());
     }
     (void)site;
-    return unknown();
+    return carried_data(t);
+  }
+
+  // A method or attribute the model does not follow, on data with provenance (`df.dropna()`,
+  // `df.Close`): the result's shape is unknown, its provenance is the same.
+  static Ref carried_data(const Ref& t) {
+    if (t->part == 0 && t->fitted == 0) return unknown();
+    auto r = std::make_shared<AValue>(*t);
+    r->ranked = false;
+    r->shape.clear();
+    r->windowed = false;
+    r->graph = -1;
+    return r;
   }
 
   // A stale state only fails when a backward() runs through the new graph too: the events of

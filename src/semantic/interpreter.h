@@ -70,6 +70,10 @@ struct AValue {
   bool ranked = false;
   int graph = -1;           // -1 no recurrent graph; >= 0 backward() count when it was produced; -2 unknown
   int chain = 0;            // recurrent state: which run of state it continues (0: none)
+  // Data provenance: 1 the whole data set as loaded; 2 a leading part of it (`x[:n]`, the
+  // training side of a split); 3 a trailing part (`x[n:]`, the test side); 0 not known.
+  int part = 0;
+  int fitted = 0;           // derives from the output of scaler_fits()[fitted - 1], fit on the whole data
   Origin graph_origin;      // the recurrent call that produced it
   bool windowed = false;    // windows cut from one series
   // Module/Layer/Loader: qualified name ("torch.nn.LSTM"); Layer: kind ("LSTM")
@@ -112,6 +116,20 @@ struct RecurrentCall {
   int chain = 0;  // the run of state this call continues; its start is chain_starts()[chain]
 };
 
+// `scaler.fit(data)` / `fit_transform(data)`: whether the data was the whole data set.
+struct ScalerFitEvent {
+  int cell = 0;
+  TSNode node{};  // the fit call
+  bool whole = false;
+};
+
+// A value derived from a scaler fit on the whole data, split afterwards.
+struct LeakingSplit {
+  int fit = 0;    // index into scaler_fits()
+  int cell = 0;
+  TSNode node{};  // the slice or train_test_split call that splits it
+};
+
 // Where a run of recurrent state began: the first call it was fed to, and the loops around it.
 struct StateChain {
   int cell = 0;
@@ -135,6 +153,8 @@ class Interpretation {
   Ref value_of(TSNode node, int cell) const;
   const std::vector<RecurrentCall>& recurrent_calls() const { return recurrent_calls_; }
   const StateChain& chain(int id) const { return chains_.at(static_cast<size_t>(id)); }
+  const std::vector<ScalerFitEvent>& scaler_fits() const { return scaler_fits_; }
+  const std::vector<LeakingSplit>& leaking_splits() const { return leaking_splits_; }
   // Module-level names bound in each cell, with their values after the cell ran.
   const std::vector<std::pair<std::string, Ref>>& cell_names(int cell) const;
   bool exhausted() const { return exhausted_; }  // a budget ran out somewhere
@@ -153,6 +173,8 @@ class Interpretation {
   std::unordered_map<NodeKey, Ref, NodeHash> values_;
   std::vector<RecurrentCall> recurrent_calls_;
   std::vector<StateChain> chains_{StateChain{}};  // 0: no chain
+  std::vector<ScalerFitEvent> scaler_fits_;
+  std::vector<LeakingSplit> leaking_splits_;
   std::vector<std::vector<std::pair<std::string, Ref>>> cell_names_;
   bool exhausted_ = false;
   long long steps_ = 0;
