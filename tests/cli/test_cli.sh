@@ -98,5 +98,16 @@ for i in 1 2 3 4 5 6; do cp "$T/undefined.ipynb" "$T/tree/sub/u$i.ipynb"; cp "$T
 check "--jobs keeps the output order" cmp -s "$T/j1.json" "$T/j3.json"
 check "--jobs output is complete" test "$(grep -c '"code"' "$T/j3.json")" -eq 13
 
+# debug values: the value-flow model's view of a notebook, for rule authors (docs/values.md)
+VF=$SRC/fixtures/hidden-batch-size-mismatch/fires_state_on_attribute_last_batch.ipynb
+"$BIN" debug values "$VF" > "$T/values"; rc=$?
+check "debug values exits 0" test $rc -eq 0
+check "debug values shows a tensor's shape after its cell" grep -q '^  X = tensor\[500, 12, 4\]$' "$T/values"
+check "debug values shows the loader's last batch reaching the layer" grep -q 'input tensor\[52, 12, 4\].*\[last batch\]' "$T/values"
+"$BIN" debug values --cell 1 "$VF" > "$T/values1"
+check "debug values --cell shows only that cell" bash -c "grep -q '^# cell 1' '$T/values1' && ! grep -q '^# cell 2' '$T/values1'"
+"$BIN" debug values "$T/broken.ipynb" > /dev/null 2> "$T/err"; rc=$?
+check "debug values on a broken notebook exits 2 naming it" bash -c "test $rc -eq 2 && grep -q broken.ipynb '$T/err'"
+
 echo "cli: $pass passed, $fails failed"
 test $fails -eq 0
