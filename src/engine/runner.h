@@ -61,7 +61,8 @@ std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Se
 std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const std::vector<FileOptions>& options, unsigned jobs,
                                  const std::string& stdin_bytes, const std::string& stdin_name, bool replay_specs = false);
 
-// Expands files and directories (recursively, *.ipynb, skipping hidden and vendored folders)
+// Expands files and directories (recursively, *.ipynb and *.py percent scripts with a `# %%`
+// marker line, skipping hidden and vendored folders)
 // into a sorted list; paths that do not exist are returned as they are, to be reported.
 // `excluded(path, is_directory)` prunes what a directory walk finds (never the paths given).
 using ExcludeFn = std::function<bool(const std::string& path, bool is_directory)>;
