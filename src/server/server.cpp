@@ -166,10 +166,13 @@ struct Server::State {
   void log(const std::string& message) { notify("window/logMessage", {{"type", 3}, {"message", message}}); }
 
   // ---- configuration ----
-  config::FileSettings settings_for(const std::string& path, bool is_file) {
+  // As the CLI does: a document under a broken configuration is not linted (the error is
+  // shown once, until the configuration files change).
+  config::FileSettings settings_for(const std::string& path, bool is_file, bool& broken) {
     config::Resolver::Lookup lookup = resolver->for_file(is_file ? path : "-");
     for (const auto& e : resolver->errors())
-      if (reported_config_errors.insert(e).second) show_message(1, "lstm-lint: " + e);
+      if (reported_config_errors.insert(e).second) show_message(1, "lstm-lint: not linting: " + e);
+    broken = !lookup.broken.empty();
     return config::settings_for(lookup.config, config::Overrides{}, path);
   }
 
@@ -180,7 +183,10 @@ struct Server::State {
   }
 
   void lint(Analysis& a, bool is_file) {
-    a.settings = settings_for(a.path, is_file);
+    bool broken = false;
+    a.settings = settings_for(a.path, is_file, broken);
+    a.findings.clear();
+    if (broken) return;
     linter.configure(a.settings->lint);
     try {
       a.findings = linter.lint_notebook(*a.nb).findings;

@@ -11,7 +11,7 @@ class Client:
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen([binary, "server"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=full_env, cwd=cwd)
+                                     stderr=None, env=full_env, cwd=cwd)
         self.buffer = b""
         self.next_id = 1
         self.backlog = []
@@ -76,6 +76,15 @@ class Client:
     def diagnostics(self, uri, timeout=30):
         m = self.wait_for(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri, timeout)
         return None if m is None else m["params"]["diagnostics"]
+
+    def sync(self):
+        """Waits until the server has handled everything sent so far, then forgets the queued
+        messages: a code action request makes the server publish pending diagnostics first."""
+        rid = self.request("textDocument/codeAction", {"textDocument": {"uri": "lstm-lint-sync:none"},
+                                                      "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                                                      "context": {"diagnostics": []}})
+        self.response(rid)
+        self.backlog.clear()
 
     def initialize(self, capabilities=None):
         rid = self.request("initialize", {"processId": os.getpid(), "rootUri": None, "capabilities": capabilities or {}})
