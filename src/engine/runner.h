@@ -41,6 +41,8 @@ class Linter {
   void configure(const FileOptions& options);
   // With --replay: each finding of a rule with an experiment gets its replay spec.
   void build_replay_specs(bool on) { replay_specs_ = on; }
+  // Re-linting the same cells again and again (the language server): keep their syntax trees.
+  void cache_trees(size_t max_entries) { parser_.cache_trees(max_entries); }
   FileResult lint_file(const std::string& path);
   FileResult lint_bytes(std::string_view bytes, const std::string& path);
   FileResult lint_notebook(const notebook::Notebook& nb);

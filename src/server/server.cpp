@@ -152,7 +152,11 @@ struct Server::State {
   std::unique_ptr<config::Resolver> resolver = std::make_unique<config::Resolver>(config::Mode::Discover);
   std::set<std::string> reported_config_errors;
 
-  explicit State(Send s) : send(std::move(s)) { linter.build_replay_specs(true); }
+  explicit State(Send s) : send(std::move(s)) {
+    linter.build_replay_specs(true);
+    // Bounded: stale versions of edited cells age out, so memory stays flat while typing.
+    linter.cache_trees(512);
+  }
 
   // ---- sending ----
   void respond(const json& id, json result) { send({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}); }
