@@ -256,8 +256,13 @@ struct Server::State {
       return;
     }
     std::vector<json> unreadable;
+    // jupyterlab-lsp sends a notebook as a virtual Python document under the notebook's name:
+    // an .ipynb whose text is not JSON is read as a script (one cell, lines as they are).
+    size_t first = a.text.find_first_not_of(" \t\r\n");
+    bool python_text = ends_with(a.path, ".ipynb") && first != std::string::npos && a.text[first] != '{';
     try {
-      a.nb = std::make_unique<notebook::Notebook>(notebook::parse_notebook(a.text, a.path));
+      a.nb = std::make_unique<notebook::Notebook>(python_text ? notebook::parse_percent(a.text, a.path)
+                                                              : notebook::parse_notebook(a.text, a.path));
     } catch (const notebook::NotebookError& e) {
       json d = {{"range", range_json({0, 0}, {0, 0})},
                 {"severity", 1},

@@ -214,6 +214,13 @@ bad_uri = (tmp / "broken.ipynb").as_uri()
 c.notify("textDocument/didOpen", {"textDocument": {"uri": bad_uri, "languageId": "json", "version": 1, "text": '{"cells": ['}})
 bd = c.diagnostics(bad_uri)
 check("invalid JSON gives one diagnostic, no crash", bd and len(bd) == 1 and "cannot read" in bd[0]["message"])
+virtual_uri = (tmp / ".virtual_documents" / "train.ipynb").as_uri()  # jupyterlab-lsp's Python view of a notebook
+virtual = "\n\n".join(text for kind, text in cells if kind == 2) + "\n"
+c.notify("textDocument/didOpen", {"textDocument": {"uri": virtual_uri, "languageId": "python", "version": 1, "text": virtual}})
+vd = c.diagnostics(virtual_uri)
+vline = virtual.split("\n").index("    logits, hidden = model(x, hidden)")
+check("an .ipynb document holding Python (jupyterlab-lsp) is read as a script", vd and [x["code"] for x in vd] == ["LSTM301"]
+      and vd[0]["range"]["start"] == {"line": vline, "character": 30})
 c.sync()
 c.notify("textDocument/didChange", {"textDocument": {"uri": bad_uri, "version": 2}, "contentChanges": [{"text": '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}'}]})
 check("fixed JSON clears it", c.diagnostics(bad_uri) == [])
