@@ -116,6 +116,7 @@ struct Placed {
 
 // The last analysis of one notebook or text document.
 struct Analysis {
+  std::string uri;  // the notebook's or the text document's
   bool text_document = false;
   std::string path;
   std::unique_ptr<notebook::Notebook> nb;  // null when the document could not be read
@@ -202,6 +203,7 @@ struct Server::State {
 
   void analyse_notebook(const NotebookDoc& doc) {
     Analysis a;
+    a.uri = doc.uri;
     bool is_file = false;
     a.path = path_of(doc.uri, is_file);
     a.nb = std::make_unique<notebook::Notebook>();
@@ -245,6 +247,7 @@ struct Server::State {
 
   void analyse_text(const std::string& uri) {
     Analysis a;
+    a.uri = uri;
     a.text_document = true;
     bool is_file = false;
     a.path = path_of(uri, is_file);
@@ -331,18 +334,13 @@ struct Server::State {
                   {"range", range_json({line, utf16_units(text, span.start.column - 1)}, {line, utf16_units(text, 1 << 30)})}};
     }
     int raw = std::max(notebook::raw_line_of(cell, span.start.line) - 1, 0);
-    std::string uri;
-    for (const auto& [u, an] : analyses)
-      if (&an == &a) uri = u;
-    if (uri.empty()) return std::nullopt;
-    return json{{"uri", uri}, {"range", range_json({raw, 0}, {raw, utf16_units(line_text(a.text, raw), 1 << 30)})}};
+    return json{{"uri", a.uri}, {"range", range_json({raw, 0}, {raw, utf16_units(line_text(a.text, raw), 1 << 30)})}};
   }
 
   // Publishes each of `uris` whose diagnostics changed, or whose text changed since.
   void publish(const Analysis& a, const std::vector<std::string>& uris, const std::vector<json>& extra = {}) {
     std::map<std::string, json> by_uri;
     for (const auto& u : uris) by_uri[u] = json::array();
-    // The analysis is stored after publishing; related locations of text documents need its uri.
     for (size_t i = 0; i < a.findings.size(); ++i) {
       auto it = by_uri.find(a.placed[i].uri);
       if (it != by_uri.end()) it->second.push_back(diagnostic(a, i));

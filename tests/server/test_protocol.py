@@ -191,6 +191,8 @@ c.notify("textDocument/didOpen", {"textDocument": {"uri": py_uri, "languageId": 
 pd = c.diagnostics(py_uri)
 line = FIRES.split("\n").index("    logits, hidden = model(x, hidden)")
 check("a percent script gets LSTM301 on its file line", pd and pd[0]["code"] == "LSTM301" and pd[0]["range"]["start"] == {"line": line, "character": 30})
+check("the script's related locations are in the script", pd and pd[0].get("relatedInformation")
+      and all(x["location"]["uri"] == py_uri for x in pd[0]["relatedInformation"]))
 rid = c.request("textDocument/codeAction", {"textDocument": {"uri": py_uri}, "range": pd[0]["range"], "context": {"diagnostics": pd}})
 acts = c.response(rid)["result"]
 pfix = [a for a in acts if a.get("isPreferred")][0]["edit"]["changes"][py_uri][0]
