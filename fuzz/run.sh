@@ -21,7 +21,7 @@
 #                              fork-mode jobs included), whatever SECONDS says; 0: off (default)
 set -euo pipefail
 
-all_targets=(fuzz_notebook_loader fuzz_magic_masking fuzz_static_analysis)
+all_targets=(fuzz_notebook_loader fuzz_magic_masking fuzz_static_analysis fuzz_lsp_reader)
 usage() {
   echo "usage: fuzz/run.sh [SECONDS] [TARGET...]   targets: ${all_targets[*]}" >&2
   exit 2
@@ -60,6 +60,7 @@ max_len() {
 dict() {
   case $1 in
     fuzz_notebook_loader) echo "$fuzz_dir/dicts/notebook.dict" ;;
+    fuzz_lsp_reader) echo "$fuzz_dir/dicts/lsp.dict" ;;
     *) echo "$fuzz_dir/dicts/python.dict" ;;
   esac
 }
@@ -100,6 +101,19 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_o
 common=(-rss_limit_mb=2048 -timeout="$timeout")
 
 # ---- seeds -------------------------------------------------------------------------------
+# fuzz_lsp_reader's seeds: a first byte (the chunk size) then framed LSP messages.
+lsp_frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
+lsp_seed() {
+  local init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}'
+  local open='{"jsonrpc":"2.0","method":"notebookDocument/didOpen","params":{"notebookDocument":{"uri":"file:///t.ipynb","notebookType":"jupyter-notebook","version":1,"cells":[{"kind":2,"document":"c1","executionSummary":{"executionOrder":2}},{"kind":2,"document":"c2","executionSummary":{"executionOrder":1}}]},"cellTextDocuments":[{"uri":"c1","languageId":"python","version":1,"text":"import torch\nlstm = torch.nn.LSTM(1, 4)"},{"uri":"c2","languageId":"python","version":1,"text":"h = None\nfor x in range(3):\n    out, h = lstm(x, h)"}]}}'
+  local change='{"jsonrpc":"2.0","method":"notebookDocument/didChange","params":{"notebookDocument":{"uri":"file:///t.ipynb","version":2},"change":{"cells":{"structure":{"array":{"start":1,"deleteCount":1,"cells":[{"kind":2,"document":"c3"}]},"didOpen":[{"uri":"c3","languageId":"python","version":1,"text":"x = 1"}],"didClose":[{"uri":"c2"}]},"textContent":[{"document":{"uri":"c1","version":2},"changes":[{"range":{"start":{"line":1,"character":4},"end":{"line":1,"character":9}},"text":"rnn"}]}]}}}}'
+  local text='{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"file:///t.py","languageId":"python","version":1,"text":"# %%\nimport torch\n# %% [markdown]\n# hi\n"}}}'
+  local action='{"jsonrpc":"2.0","id":2,"method":"textDocument/codeAction","params":{"textDocument":{"uri":"c1"},"range":{"start":{"line":0,"character":0},"end":{"line":9,"character":0}},"context":{"diagnostics":[]}}}'
+  { printf '\x07'; lsp_frame "$init"; lsp_frame '{"jsonrpc":"2.0","method":"initialized","params":{}}'; lsp_frame "$open"; lsp_frame "$change"
+    lsp_frame "$text"; lsp_frame "$action"; lsp_frame '{"jsonrpc":"2.0","id":3,"method":"shutdown"}'; } >"$1/session"
+  { printf '\x01'; lsp_frame "$init"; printf 'Content-Length: 5\r\n\r\n{"a":'; printf 'X-Bad\r\n\r\n'; lsp_frame '[1]'; } >"$1/broken"
+  head -c 300 "$1/session" >"$1/truncated"
+}
 notebooks=()
 while IFS= read -r -d '' f; do notebooks+=("$f"); done < <(find "$root/fixtures" -name '*.ipynb' -print0 | sort -z)
 if [ -d "$shared/notebooks" ]; then
@@ -120,6 +134,8 @@ for t in "${targets[@]}"; do
       for nb in "${notebooks[@]}"; do cp "$nb" "$work/$t/seeds/$((i++)).ipynb"; done ;;
     fuzz_magic_masking) cp "$tmp_seeds/mask/." "$work/$t/seeds/" -r ;;
     fuzz_static_analysis) cp "$tmp_seeds/analysis/." "$work/$t/seeds/" -r ;;
+    fuzz_lsp_reader)  # a session as a client sends it, whole and cut short
+      lsp_seed "$work/$t/seeds" ;;
   esac
   echo "== $t: $(ls "$work/$t/seeds" | wc -l) seeds, $(ls "$work/$t/corpus" | wc -l) corpus inputs in $work/$t"
 done

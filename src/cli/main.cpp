@@ -24,9 +24,11 @@
 #include "fix/run.h"
 #include "notebook/magics.h"
 #include "notebook/notebook.h"
+#include "notebook/percent.h"
 #include "python/syntax.h"
 #include "replay/client.h"
 #include "report/report.h"
+#include "server/server.h"
 
 namespace {
 
@@ -56,6 +58,7 @@ struct CheckOptions {
   bool fix = false;             // --fix, --unsafe-fixes, --diff: docs/fixes.md
   bool unsafe_fixes = false;
   bool diff = false;
+  bool skip_plain_py = false;   // --skip-plain-py: named .py files without a `# %%` marker are not linted
 };
 
 // The command line's values that replace the configuration files' (docs/configuration.md).
@@ -318,7 +321,7 @@ int explain(const std::string& which) {
 // `lstm-lint [options] PATH...` means `lstm-lint check [options] PATH...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  static const char* top_level[] = {"check", "rules", "explain", "debug", "--version", "-V", "--help", "-h"};
+  static const char* top_level[] = {"check", "rules", "explain", "server", "debug", "--version", "-V", "--help", "-h"};
   bool explicit_command = !args.empty() && std::any_of(std::begin(top_level), std::end(top_level),
                                                        [&](const char* t) { return args.front() == t; });
   if (!explicit_command) args.insert(args.begin(), "check");
@@ -336,7 +339,7 @@ int main(int argc, char** argv) {
 
   CheckOptions opts;
   auto* check = app.add_subcommand("check", "Lint notebooks (the default command)");
-  check->add_option("paths", opts.paths, "Notebooks or directories (searched for *.ipynb); - reads stdin")->default_val(std::vector<std::string>{"."});
+  check->add_option("paths", opts.paths, "Notebooks, percent scripts (.py) or directories (searched for *.ipynb and .py with `# %%`); - reads stdin")->default_val(std::vector<std::string>{"."});
   std::vector<std::string> format_names;
   for (const auto& f : report::formats()) format_names.push_back(f.first);
   check->add_option("--format", opts.format, "Output format (docs/output-formats.md)")->check(CLI::IsMember(format_names));
@@ -368,6 +371,9 @@ int main(int argc, char** argv) {
   check->add_flag("--write-baseline", opts.write_baseline, "Record every current finding in the --baseline file, and exit 0")->needs(baseline);
   auto* config_file = check->add_option("--config", opts.config, "Use this configuration file for every notebook (no discovery; docs/configuration.md)");
   check->add_flag("--isolated", opts.isolated, "Ignore all configuration files")->excludes(config_file);
+  check->add_flag("--skip-plain-py", opts.skip_plain_py, "Skip named .py files that hold no `# %%` cell marker (the pre-commit hook passes every .py)");
+
+  auto* server_cmd = app.add_subcommand("server", "Language server (LSP 3.17, notebook documents) over stdio (docs/editors.md)");
 
   std::string rules_format = "text";
   auto* rules = app.add_subcommand("rules", "List every rule");
@@ -397,6 +403,11 @@ int main(int argc, char** argv) {
     if (*rules) return list_rules(rules_format);
     if (*explain_cmd) return explain(which);
     if (*values_cmd) return cli::debug_values(values_path, values_cell, std::cout);
+    if (*server_cmd) return server::run_stdio();
+    if (opts.skip_plain_py)
+      opts.paths.erase(std::remove_if(opts.paths.begin(), opts.paths.end(),
+                                      [](const std::string& p) { return notebook::is_percent_path(p) && !notebook::file_has_cell_marker(p); }),
+                       opts.paths.end());
     return run_check(opts);
   } catch (const std::exception& e) {
     std::cerr << "error: internal error: " << e.what() << "\n";

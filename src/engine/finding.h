@@ -104,6 +104,9 @@ struct Finding {
   // into the raw file (SARIF, GitHub); 0 when unknown (a notebook built in memory).
   int raw_line = 0;
   int raw_end_line = 0;
+  // The raw lines are a plain-text file's (a percent script's code cell): the span's columns
+  // are that file's columns too, so reporters may cite them.
+  bool raw_columns = false;
   std::uint64_t content_hash = 0;  // what a baseline fingerprint is made of (engine/baseline.h)
 
   std::optional<Fix> fix;

@@ -112,6 +112,8 @@ Finding& Diagnostics::report(Span span, std::string message, std::string help, R
   if (const notebook::Cell* cell = cell_at(ctx_.notebook, span.start.cell)) {
     f.execution_count = cell->execution_count;
     f.raw_line = notebook::raw_line_of(*cell, span.start.line);
+    f.raw_columns = ctx_.notebook.format == notebook::SourceFormat::Percent && cell->kind == notebook::CellKind::Code &&
+                    span.end.cell == span.start.cell;
   }
   if (const notebook::Cell* cell = cell_at(ctx_.notebook, span.end.cell)) f.raw_end_line = notebook::raw_line_of(*cell, span.end.line);
   out_.push_back(std::move(f));

@@ -9,6 +9,7 @@
 
 #include "engine/baseline.h"
 #include "engine/suppression.h"
+#include "notebook/percent.h"
 #include "replay/spec.h"
 #include "semantic/model.h"
 
@@ -167,7 +168,10 @@ std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths
         if (skipped_directory(it->path()) || (excluded && excluded(it->path().string(), true))) it.disable_recursion_pending();
         continue;
       }
-      if (it->path().extension() != ".ipynb" || !it->is_regular_file(ec)) continue;
+      if (!it->is_regular_file(ec)) continue;
+      // Percent scripts only when they hold a `# %%` marker: other Python files are not notebooks.
+      auto extension = it->path().extension();
+      if (extension != ".ipynb" && !(extension == ".py" && notebook::file_has_cell_marker(it->path().string()))) continue;
       if (excluded && excluded(it->path().string(), false)) continue;
       found.push_back(it->path().string());
     }

@@ -41,6 +41,8 @@ class Linter {
   void configure(const FileOptions& options);
   // With --replay: each finding of a rule with an experiment gets its replay spec.
   void build_replay_specs(bool on) { replay_specs_ = on; }
+  // Re-linting the same cells again and again (the language server): keep their syntax trees.
+  void cache_trees(size_t max_entries) { parser_.cache_trees(max_entries); }
   FileResult lint_file(const std::string& path);
   FileResult lint_bytes(std::string_view bytes, const std::string& path);
   FileResult lint_notebook(const notebook::Notebook& nb);
@@ -61,7 +63,8 @@ std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Se
 std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const std::vector<FileOptions>& options, unsigned jobs,
                                  const std::string& stdin_bytes, const std::string& stdin_name, bool replay_specs = false);
 
-// Expands files and directories (recursively, *.ipynb, skipping hidden and vendored folders)
+// Expands files and directories (recursively, *.ipynb and *.py percent scripts with a `# %%`
+// marker line, skipping hidden and vendored folders)
 // into a sorted list; paths that do not exist are returned as they are, to be reported.
 // `excluded(path, is_directory)` prunes what a directory walk finds (never the paths given).
 using ExcludeFn = std::function<bool(const std::string& path, bool is_directory)>;

@@ -102,6 +102,19 @@ struct Splice {
   std::string text;
 };
 
+// A percent script's code cell is a verbatim run of the file (notebook/percent.h): an edit
+// maps to the file by the offset where the cell's source starts, and needs no escaping.
+std::string percent_splice(std::string_view bytes, const notebook::Cell& cell, const engine::Edit& edit,
+                           std::vector<Splice>& out) {
+  if (cell.kind != notebook::CellKind::Code || cell.raw_pieces.empty()) return "only code cells can be fixed";
+  size_t base = cell.raw_pieces.front().raw_begin;
+  if (base > bytes.size() || bytes.substr(base, cell.source.size()) != cell.source)
+    return "its source in the file does not match what was linted";
+  if (edit.begin > edit.end || edit.end > cell.source.size()) return "an edit lies outside the cell's source";
+  out.push_back({base + edit.begin, base + edit.end, edit.text});
+  return {};
+}
+
 class CellSplicer {
  public:
   CellSplicer(std::string_view bytes, const notebook::Cell& cell, bool ascii_only)
@@ -296,8 +309,10 @@ Result apply(std::string_view bytes, const notebook::Notebook& nb, const std::ve
   for (const auto& [index, edits] : by_cell) {
     const notebook::Cell& cell = nb.cells[static_cast<size_t>(index - 1)];
     CellSplicer splicer(bytes, cell, ascii_only);
-    std::string error = splicer.verify();
-    for (size_t k = 0; error.empty() && k < edits.size(); ++k) error = splicer.splice(edits[k], splices);
+    bool percent = nb.format == notebook::SourceFormat::Percent;
+    std::string error = percent ? std::string() : splicer.verify();
+    for (size_t k = 0; error.empty() && k < edits.size(); ++k)
+      error = percent ? percent_splice(bytes, cell, edits[k], splices) : splicer.splice(edits[k], splices);
     if (!error.empty()) {
       result = {std::string(bytes), {}, {}, "cannot fix cell " + std::to_string(index) + ": " + error};
       return result;
@@ -354,8 +369,9 @@ void locate_in_file(std::string_view bytes, const notebook::Notebook& nb, std::v
       if (!mapped) break;
       const notebook::Cell& cell = nb.cells[static_cast<size_t>(e.cell - 1)];
       CellSplicer splicer(bytes, cell, ascii_only);
-      mapped = engine::source_hash(cell.source) == e.cell_hash && splicer.verify().empty() &&
-               splicer.splice(e, splices).empty();
+      bool fresh = engine::source_hash(cell.source) == e.cell_hash;
+      if (nb.format == notebook::SourceFormat::Percent) mapped = fresh && percent_splice(bytes, cell, e, splices).empty();
+      else mapped = fresh && splicer.verify().empty() && splicer.splice(e, splices).empty();
     }
     if (!mapped) continue;
     if (line_starts.empty()) {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+#include "notebook/percent.h"
 
 namespace lstmlint::notebook {
 namespace {
@@ -825,6 +826,7 @@ Notebook notebook_from_json(json& doc, std::string path, const RawLineTable& raw
 }
 
 Notebook parse_notebook(std::string_view bytes, std::string path) {
+  if (is_percent_path(path)) return parse_percent(bytes, std::move(path));
   ByteSource source(bytes);
   RawLineTable raw;
   json doc = parse_json(source, raw);
@@ -837,6 +839,13 @@ Notebook load_notebook_file(const std::string& path) {
   if (S_ISDIR(st.st_mode)) fail("is a directory");
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) fail(std::strerror(errno));
+  if (is_percent_path(path)) {  // a script is code and text only: read whole
+    std::string bytes;
+    char buffer[1 << 16];
+    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0;) bytes.append(buffer, n);
+    if (std::ferror(file.get())) fail(std::string("read error: ") + std::strerror(errno));
+    return parse_percent(bytes, path);
+  }
   // Streamed: the file's bytes are never held whole, and dropped payloads are skipped unread.
   ByteSource source(file.get());
   RawLineTable raw;

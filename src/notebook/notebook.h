@@ -53,8 +53,13 @@ int raw_line_of(const Cell& cell, int line);
 // raw_line_of for every line of the cell (empty without a mapping).
 std::vector<int> raw_lines_of(const Cell& cell);
 
+// Where the cells come from: an .ipynb file, or a jupytext percent script (notebook/percent.h),
+// whose code cells are verbatim runs of the file (raw lines are the script's own lines).
+enum class SourceFormat { Ipynb, Percent };
+
 struct Notebook {
   std::string path;
+  SourceFormat format = SourceFormat::Ipynb;
   int nbformat = 4;
   int nbformat_minor = 0;
   std::string language;  // "python" unless the metadata says otherwise
@@ -70,10 +75,12 @@ class NotebookError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Parses .ipynb bytes (nbformat 3 or 4). Throws NotebookError on anything malformed.
+// Parses .ipynb bytes (nbformat 3 or 4). Throws NotebookError on anything malformed. A `path`
+// ending in `.py` is read as a percent script instead (notebook/percent.h).
 Notebook parse_notebook(std::string_view bytes, std::string path);
 
-// Reads and parses a file; throws NotebookError with an OS-level reason when unreadable.
+// Reads and parses a file (a `.py` one as a percent script); throws NotebookError with an
+// OS-level reason when unreadable.
 Notebook load_notebook_file(const std::string& path);
 
 std::string strip_ansi(std::string_view text);

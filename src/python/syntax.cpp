@@ -1,6 +1,7 @@
 // tree-sitter-python wrappers.
 #include "python/syntax.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 #include <unordered_map>
@@ -19,8 +20,45 @@ bool SyntaxTree::has_error() const { return tree_ && ts_node_has_error(root()); 
 
 Parser::Parser() : parser_(ts_parser_new()) { ts_parser_set_language(parser_.get(), python_language()); }
 
+Parser::~Parser() { cache_trees(0); }
+
+void Parser::cache_trees(size_t max_entries) {
+  cache_limit_ = max_entries;
+  if (max_entries == 0) {
+    for (auto& entry : cache_) ts_tree_delete(entry.second.tree);
+    cache_.clear();
+  }
+}
+
+// Drops the least recently used half, so eviction is rare and the cache stays bounded.
+void Parser::evict() {
+  std::vector<unsigned long long> uses;
+  for (const auto& entry : cache_) uses.push_back(entry.second.last_use);
+  std::nth_element(uses.begin(), uses.begin() + static_cast<long>(uses.size() / 2), uses.end());
+  unsigned long long cut = uses[uses.size() / 2];
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.last_use < cut) {
+      ts_tree_delete(it->second.tree);
+      it = cache_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 SyntaxTree Parser::parse(std::string text) {
+  if (cache_limit_ > 0) {
+    auto hit = cache_.find(text);
+    if (hit != cache_.end()) {
+      hit->second.last_use = ++clock_;
+      return SyntaxTree(ts_tree_copy(hit->second.tree), std::move(text));
+    }
+  }
   TSTree* tree = ts_parser_parse_string(parser_.get(), nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  if (cache_limit_ > 0 && tree) {
+    if (cache_.size() >= cache_limit_) evict();
+    cache_.emplace(text, Cached{ts_tree_copy(tree), ++clock_});
+  }
   return SyntaxTree(tree, std::move(text));
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,9 +34,22 @@ class Parser {
   Parser();
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
+  ~Parser();
   SyntaxTree parse(std::string text);
+  // Remembers the trees of up to `max_entries` distinct texts and hands out copies (tree-sitter
+  // trees are immutable and shared by reference count): the language server re-analyses a
+  // whole notebook after each edit, and all cells but the edited one parse as before. 0: off.
+  void cache_trees(size_t max_entries);
 
  private:
+  struct Cached {
+    TSTree* tree;
+    unsigned long long last_use;
+  };
+  void evict();
+  size_t cache_limit_ = 0;
+  unsigned long long clock_ = 0;
+  std::unordered_map<std::string, Cached> cache_;
   struct Deleter {
     void operator()(TSParser* p) const { ts_parser_delete(p); }
   };

@@ -61,6 +61,7 @@ void write_github(std::ostream& out, const std::vector<engine::FileResult>& resu
       out << "::" << command(f.severity) << " file=" << escape_property(r.path);
       if (f.raw_line > 0) out << ",line=" << f.raw_line;
       if (f.raw_end_line >= f.raw_line && f.raw_line > 0) out << ",endLine=" << f.raw_end_line;
+      if (f.raw_columns && f.raw_line > 0) out << ",col=" << f.span.start.column << ",endColumn=" << f.span.end.column;
       out << ",title=" << escape_property(f.code + " " + f.name) << "::"
           << escape_data(message(f)) << "\n";
     }

@@ -17,6 +17,11 @@ nlohmann::ordered_json finding_json(const engine::Finding& f) {
   j["execution_count"] = f.execution_count ? nlohmann::ordered_json(*f.execution_count) : nlohmann::ordered_json(nullptr);
   j["location"] = {{"row", f.span.start.line}, {"column", f.span.start.column}};
   j["end_location"] = {{"row", f.span.end.line}, {"column", f.span.end.column}};
+  // A percent script's own lines and columns (docs/output-formats.md).
+  if (f.raw_columns && f.raw_line > 0) {
+    j["file_location"] = {{"row", f.raw_line}, {"column", f.span.start.column}};
+    j["file_end_location"] = {{"row", f.raw_end_line}, {"column", f.span.end.column}};
+  }
   if (f.replay) j["replay"] = replay_json(f);
   // docs/fixes.md: edits are byte ranges of the cell's source (JSON-decoded), as ruff's
   // "fix" object with "applicability", "message" and "edits".

@@ -125,6 +125,10 @@ json result(const engine::Finding& f, const std::string& path, size_t artifact, 
   if (f.raw_line > 0) {
     physical["region"] = {{"startLine", f.raw_line}};
     if (f.raw_end_line >= f.raw_line) physical["region"]["endLine"] = f.raw_end_line;
+    if (f.raw_columns) {  // a percent script: its lines are the cell's, columns included
+      physical["region"]["startColumn"] = f.span.start.column;
+      physical["region"]["endColumn"] = f.span.end.column;
+    }
   }
   json location;
   location["physicalLocation"] = std::move(physical);

@@ -84,6 +84,20 @@ git commit -m "not a notebook" > "$T/other.log" 2>&1; rc=$?
 check "other files do not run the hook" grep -q "^lstm-lint\.*(no files to check)Skipped" "$T/other.log"
 check "and commit" test $rc -eq 0
 
+# Percent scripts: a staged .py with `# %%` cells is linted; a plain Python module is not.
+cp "$SRC/tests/percent/fires_state_not_detached.py" train.py
+printf 'import torch\nx = torch.zeros(3)\n' > util.py
+git add train.py util.py
+before=$(commits)
+git commit -m "percent script with a bug" > "$T/py.log" 2>&1; rc=$?
+check "a finding in a percent script blocks the commit" test $rc -ne 0 -a "$(commits)" -eq "$before"
+check "the script's finding is shown" grep -q "train.py:cell 4:4:31: LSTM301 \[state-not-detached\]" "$T/py.log"
+check "the plain module is not reported" test "$(grep -c 'util.py' "$T/py.log")" -eq 0
+cp "$SRC/tests/percent/silent_state_detached.py" train.py
+git add train.py
+git commit -m "fixed script" > "$T/py2.log" 2>&1; rc=$?
+check "the fixed script and the plain module commit" test $rc -eq 0 -a "$(commits)" -eq $((before + 1))
+
 # Serial: one lstm-lint run gets every staged notebook (require_serial).
 cp "$FIRES" a.ipynb
 cp "$FIRES" b.ipynb
