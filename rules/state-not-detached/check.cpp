@@ -60,7 +60,7 @@ static void report_stale_states(const engine::Context& ctx, engine::Diagnostics&
     engine::ReplayHint hint;
     hint.layer = model.layer_index_of(*ev.layer);
     hint.facts.push_back(engine::Fact::text("state", "carried", span));
-    out.report(span,
+    engine::Finding& finding = out.report(span,
                "`" + state + "` still holds the graph of `" + ev.stale_origin.text(model) + "` (" + ev.stale_origin.where() +
                    ") from the previous iteration, and backward() has already run through that graph: it reaches `" +
                    std::string(model.text_of(ev.node, ev.cell)) + "` (" +
@@ -70,6 +70,22 @@ static void report_stale_states(const engine::Context& ctx, engine::Diagnostics&
                "Detach the state before it is fed back (`h = h.detach()`; for an LSTM tuple `h = tuple(s.detach() for s "
                "in h)`), or re-create it for each batch",
                std::move(hint));
+    // `name = name.detach()` (a tuple comprehension for an LSTM) on its own line before the
+    // statement that feeds the state; guarded when the run of state starts as None.
+    if (python::is(ev.state_entry, "identifier") || python::is(ev.state_entry, "attribute")) {
+      const auto& start = model.values().chain(ev.chain);
+      bool may_be_none = start.initial && start.initial->kind == semantic::AValue::Kind::Const &&
+                         start.initial->constant.kind == semantic::Value::Kind::None;
+      std::string line = ev.layer->kind_name == "LSTM" ? state + " = tuple(s.detach() for s in " + state + ")"
+                                                       : state + " = " + state + ".detach()";
+      if (may_be_none) line += " if " + state + " is not None else None";
+      const semantic::Call* entry_call = nullptr;
+      for (TSNode n = ts_node_parent(ev.state_entry); !python::null(n) && !entry_call; n = ts_node_parent(n))
+        if (python::is(n, "call")) entry_call = model.call_for(n, ev.state_cell);
+      if (entry_call)
+        if (auto edit = fix::insert_line_before(model, entry_call->node, entry_call->cell, line))
+          finding.fix = engine::Fix{"Insert `" + line + "` before the call", true, {*edit}};
+    }
   }
 }
 

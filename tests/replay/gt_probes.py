@@ -302,6 +302,8 @@ class Layout(Probe):
 
     def on_recurrent_call(self, module, args):
         x = args[0]
+        self.seen = getattr(self, "seen", set())
+        self.seen.add(id(module))
         if not torch.is_tensor(x) or x.dim() != 3 or self.counts.get(id(module), 0) >= MAX_MEASURED_CALLS:
             return
         source = self.source_for(x)
@@ -326,6 +328,13 @@ class Layout(Probe):
             self.report(None, "no recurrent layer received a rearrangement of a loader batch or of the model's input")
             return
         worst = max(self.measures, key=lambda m: m["misplaced"])
+        unmeasured = getattr(self, "seen", set()) - set(self.counts)
+        if worst["misplaced"] == 0 and unmeasured:
+            # A layer fed something other than the data (a stacked layer's hidden features)
+            # cannot be compared with the data: no bug measured does not mean none.
+            self.report(None, f"{len(unmeasured)} recurrent layer(s) received no rearrangement of the data "
+                        f"(stacked layers); the {len(self.measures)} measured call(s) are in order")
+            return
         self.report(worst["misplaced"] > 0, f"{len(self.measures)} call(s) measured; worst: {worst['misplaced']:.3g} of the "
                     f"elements misplaced, the layer iterates over {worst['layer_steps']} steps, the data has "
                     f"{worst['data_steps']} per sample", misplaced_fraction=worst["misplaced"],
