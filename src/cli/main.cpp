@@ -245,7 +245,7 @@ std::vector<bool> replay_files(std::vector<engine::FileResult>& results, const s
 // --files-from adds its paths to the command line's (which then default to none, not ".");
 // --shard is parsed here so a bad value stops the run before any work. -1: go on.
 int scale_inputs(const CheckOptions& opts, std::vector<std::string>& inputs, std::optional<scale::Shard>& shard) {
-  if (!opts.shard.empty()) {
+  if (opts.given.count("--shard")) {
     std::string error;
     shard = scale::parse_shard(opts.shard, error);
     if (!shard) {
@@ -536,7 +536,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  for (const char* name : {"--select", "--ignore", "--fail-on", "--replay-budget", "--replay-memory", "paths"})
+  for (const char* name : {"--select", "--ignore", "--fail-on", "--replay-budget", "--replay-memory", "paths", "--shard"})
     if (check->count(name) > 0) opts.given.insert(name);
   try {
     if (*rules) return list_rules(rules_format);
