@@ -2,10 +2,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
-#include <chrono>
 #include <iterator>
 #include <map>
 #include <set>
@@ -27,9 +27,7 @@
 #include "python/syntax.h"
 #include "replay/client.h"
 #include "report/report.h"
-#include "scale/cache.h"
-#include "scale/files.h"
-#include "scale/lint.h"
+#include "scale/run.h"
 
 namespace {
 
@@ -59,12 +57,7 @@ struct CheckOptions {
   bool fix = false;             // --fix, --unsafe-fixes, --diff: docs/fixes.md
   bool unsafe_fixes = false;
   bool diff = false;
-  std::string files_from;  // --files-from FILE (- : stdin), --null: NUL-separated (docs/scale.md)
-  bool null_separated = false;
-  std::string shard;       // --shard K/N
-  std::string cache_dir;   // --cache-dir DIR (else LSTM_LINT_CACHE_DIR, else .lstm_lint_cache)
-  bool no_cache = false;
-  bool verbose = false;
+  scale::CorpusOptions corpus;  // --files-from, --shard, the cache (docs/scale.md)
 };
 
 const auto run_started = std::chrono::steady_clock::now();
@@ -242,86 +235,6 @@ std::vector<bool> replay_files(std::vector<engine::FileResult>& results, const s
   return failed;
 }
 
-// --files-from adds its paths to the command line's (which then default to none, not ".");
-// --shard is parsed here so a bad value stops the run before any work. -1: go on.
-int scale_inputs(const CheckOptions& opts, std::vector<std::string>& inputs, std::optional<scale::Shard>& shard) {
-  if (opts.given.count("--shard")) {
-    std::string error;
-    shard = scale::parse_shard(opts.shard, error);
-    if (!shard) {
-      std::cerr << "error: " << error << "\n";
-      return 2;
-    }
-  }
-  if (opts.files_from.empty()) return -1;
-  if (!opts.given.count("paths")) inputs.clear();
-  try {
-    auto listed = scale::read_file_list(opts.files_from, opts.null_separated);
-    inputs.insert(inputs.end(), listed.begin(), listed.end());
-  } catch (const std::runtime_error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  }
-  if (opts.files_from == "-" && std::find(inputs.begin(), inputs.end(), "-") != inputs.end()) {
-    std::cerr << "error: --files-from - reads the list from standard input, so no notebook can be read from it too\n";
-    return 2;
-  }
-  return -1;
-}
-
-// --shard K/N: only the planned files whose path hashes to shard K.
-void keep_shard(config::Plan& plan, const scale::Shard& shard) {
-  config::Plan kept;
-  kept.errors = std::move(plan.errors);
-  for (size_t i = 0; i < plan.paths.size(); ++i) {
-    if (!scale::in_shard(plan.paths[i], shard)) continue;
-    kept.paths.push_back(std::move(plan.paths[i]));
-    kept.settings.push_back(std::move(plan.settings[i]));
-    kept.blocked.push_back(std::move(plan.blocked[i]));
-  }
-  plan = std::move(kept);
-}
-
-void finish_cache(scale::Cache* cache, bool verbose) {
-  if (!cache) return;
-  if (cache->counters().written > 0) cache->prune();
-  if (!verbose) return;
-  const auto& c = cache->counters();
-  std::cerr << "cache: " << c.hits << " hits, " << c.misses << " misses (" << c.corrupt << " damaged entries ignored), "
-            << c.written << " written, " << c.pruned << " pruned in " << cache->dir() << "\n";
-}
-
-// json-lines to stdout with nothing that needs every result first (a baseline, replay, a
-// report file, statistics, broken configuration): each file's lines go out as it finishes.
-bool streams_json_lines(const CheckOptions& opts, const config::Plan& plan) {
-  if (opts.format != "json-lines" || opts.statistics || !opts.baseline.empty() || !opts.output_file.empty()) return false;
-  if (!plan.errors.empty()) return false;
-  return std::none_of(plan.settings.begin(), plan.settings.end(), [](const config::FileSettings& s) { return s.replay; });
-}
-
-int stream_json_lines(const config::Plan& plan, unsigned jobs, const std::string& stdin_bytes, const std::string& stdin_error,
-                      const CheckOptions& opts, scale::Cache* cache) {
-  scale::Summary summary;
-  bool any = false;
-  bool failed = false;
-  auto sink = [&](size_t i, engine::FileResult& r) {
-    if (plan.paths[i] == "-" && !stdin_error.empty()) r = {opts.stdin_filename, {}, stdin_error};
-    if (r.error) {
-      std::cerr << "error: " << r.path << ": " << *r.error << "\n";
-      failed = true;
-    }
-    for (const auto& f : r.findings) any = any || plan.settings[i].fail_on.fails(f);
-    report::write_json_lines(std::cout, {r});
-    std::cout.flush();
-    summary.add(r);
-  };
-  lint_planned(plan, jobs, stdin_bytes, opts, cache, sink);
-  finish_cache(cache, opts.verbose);
-  std::cout << summary.record(elapsed_seconds()).dump() << "\n" << std::flush;
-  if (failed) return 2;
-  return opts.exit_zero ? 0 : any ? 1 : 0;
-}
-
 int run_check(const CheckOptions& opts) {
   engine::Selection selection{opts.select, opts.ignore};
   auto unknown = selection.unknown_tokens();
@@ -342,11 +255,11 @@ int run_check(const CheckOptions& opts) {
 
   std::optional<scale::Shard> shard;
   std::vector<std::string> inputs = opts.paths;
-  if (int status = scale_inputs(opts, inputs, shard); status >= 0) return status;
+  if (int status = scale::prepare_inputs(opts.corpus, opts.given.count("paths") > 0, inputs, shard); status >= 0) return status;
 
   config::Mode mode = opts.isolated ? config::Mode::Isolated : opts.config.empty() ? config::Mode::Discover : config::Mode::Explicit;
   config::Plan plan = config::plan_run(inputs, overrides(opts), mode, opts.config, opts.stdin_filename);
-  if (shard) keep_shard(plan, *shard);
+  if (shard) scale::keep_shard(plan, *shard);
   for (const auto& e : plan.errors) std::cerr << "error: " << e << "\n";
   const auto& paths = plan.paths;
   std::string stdin_bytes;
@@ -368,18 +281,14 @@ int run_check(const CheckOptions& opts) {
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
   // The cache answers for files whose findings depend only on their bytes, path and options
   // (docs/scale.md); --fix and --diff returned above, replay and stdin bypass it per file.
-  std::unique_ptr<scale::Cache> cache;
-  if (!opts.no_cache) {
-    cache = std::make_unique<scale::Cache>(scale::cache_directory(opts.cache_dir));
-    if (!cache->ok()) {
-      // A read-only working directory costs speed, not a noisy stderr.
-      if (opts.verbose) std::cerr << "cache: not caching: " << cache->problem() << "\n";
-      cache.reset();
-    }
-  }
-  if (streams_json_lines(opts, plan)) return stream_json_lines(plan, jobs, stdin_bytes, stdin_error, opts, cache.get());
+  std::unique_ptr<scale::Cache> cache = scale::open_cache(opts.corpus);
+  if (scale::streams_json_lines(opts.format, opts.statistics, opts.baseline, opts.output_file, plan))
+    return scale::stream_json_lines(plan, opts.stdin_filename, stdin_error, opts.exit_zero, opts.corpus.verbose, cache.get(),
+                                    elapsed_seconds, [&](const scale::Sink& sink) {
+                                      lint_planned(plan, jobs, stdin_bytes, opts, cache.get(), sink);
+                                    });
   auto results = lint_planned(plan, jobs, stdin_bytes, opts, cache.get());
-  finish_cache(cache.get(), opts.verbose);
+  scale::finish_cache(cache.get(), opts.corpus.verbose);
   for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
     if (paths[i] == "-" && plan.blocked[i].empty()) results[i] = {opts.stdin_filename, {}, stdin_error};
   bool failed = !plan.errors.empty();
@@ -501,12 +410,12 @@ int main(int argc, char** argv) {
   check->add_flag("--write-baseline", opts.write_baseline, "Record every current finding in the --baseline file, and exit 0")->needs(baseline);
   auto* config_file = check->add_option("--config", opts.config, "Use this configuration file for every notebook (no discovery; docs/configuration.md)");
   check->add_flag("--isolated", opts.isolated, "Ignore all configuration files")->excludes(config_file);
-  check->add_option("--files-from", opts.files_from, "Also lint the paths listed in this file, one per line (- : stdin; docs/scale.md)");
-  check->add_flag("--null", opts.null_separated, "The --files-from list is NUL-separated (find -print0)");
-  check->add_option("--shard", opts.shard, "Lint only shard K of N (1 <= K <= N): a stable split of the files by path hash");
-  check->add_option("--cache-dir", opts.cache_dir, "Cache directory (default: LSTM_LINT_CACHE_DIR, else .lstm_lint_cache)");
-  check->add_flag("--no-cache", opts.no_cache, "Neither read nor write the cache");
-  check->add_flag("-v,--verbose", opts.verbose, "Say on stderr how the cache answered (hits, misses, damaged entries)");
+  check->add_option("--files-from", opts.corpus.files_from, "Also lint the paths listed in this file, one per line (- : stdin; docs/scale.md)");
+  check->add_flag("--null", opts.corpus.null_separated, "The --files-from list is NUL-separated (find -print0)");
+  check->add_option("--shard", opts.corpus.shard, "Lint only shard K of N (1 <= K <= N): a stable split of the files by path hash");
+  check->add_option("--cache-dir", opts.corpus.cache_dir, "Cache directory (default: LSTM_LINT_CACHE_DIR, else .lstm_lint_cache)");
+  check->add_flag("--no-cache", opts.corpus.no_cache, "Neither read nor write the cache");
+  check->add_flag("-v,--verbose", opts.corpus.verbose, "Say on stderr how the cache answered (hits, misses, damaged entries)");
 
   std::string rules_format = "text";
   auto* rules = app.add_subcommand("rules", "List every rule");
@@ -536,8 +445,9 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  for (const char* name : {"--select", "--ignore", "--fail-on", "--replay-budget", "--replay-memory", "paths", "--shard"})
+  for (const char* name : {"--select", "--ignore", "--fail-on", "--replay-budget", "--replay-memory", "paths"})
     if (check->count(name) > 0) opts.given.insert(name);
+  opts.corpus.shard_given = check->count("--shard") > 0;
   try {
     if (*rules) return list_rules(rules_format);
     if (*explain_cmd) return explain(which);
