@@ -92,10 +92,10 @@ load_only = os.path.join(build, "bench", "load_only")
 lint_times, parallel_times, floor_times, dom_times, stream_times = [], [], [], [], []
 lint_cpu, floor_cpu = [], []
 for _ in range(runs):  # interleaved, so machine noise hits all alike
-    wall, cpu = run([lint, "-q", "--exit-zero", "-j", "1", *files])
+    wall, cpu = run([lint, "--no-cache", "-q", "--exit-zero", "-j", "1", *files])
     lint_times.append(wall)
     lint_cpu.append(cpu)
-    parallel_times.append(timed([lint, "-q", "--exit-zero", "-j", str(cores), *files]))
+    parallel_times.append(timed([lint, "--no-cache", "-q", "--exit-zero", "-j", str(cores), *files]))
     wall, cpu = run([floor, *files])
     floor_times.append(wall)
     floor_cpu.append(cpu)
@@ -106,7 +106,7 @@ demo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"
 startup, one_notebook, exec_floor = [], [], []
 for _ in range(max(30, runs)):
     startup.append(timed([lint, "--version"]))
-    one_notebook.append(timed([lint, "--exit-zero", demo]))
+    one_notebook.append(timed([lint, "--no-cache", "--exit-zero", demo]))
     exec_floor.append(timed(["/bin/true"]))  # what starting any process costs on this machine
 
 lint_med, floor_med = statistics.median(lint_times), statistics.median(floor_times)
@@ -127,7 +127,7 @@ print(f"ratio (lstm-lint -j1 throughput / floor throughput): {floor_med / lint_m
       f"{statistics.median(paired_cpu):.2f}x ({spread(paired_cpu, 1, 2)}; lstm-lint {statistics.median(lint_cpu) * 1000:.0f} ms, "
       f"floor {statistics.median(floor_cpu) * 1000:.0f} ms)  (goal >= 0.6x)")
 if os.environ.get("LSTM_LINT_BENCH_INSTRUCTIONS", "1") != "0" and shutil.which("valgrind"):
-    lint_ir = instructions([lint, "-q", "--exit-zero", "-j", "1", *files])
+    lint_ir = instructions([lint, "--no-cache", "-q", "--exit-zero", "-j", "1", *files])
     floor_ir = instructions([floor, *files])
     if lint_ir and floor_ir:
         print(f"instructions (valgrind, repeatable): lstm-lint -j1 {lint_ir / 1e9:.2f} G, floor {floor_ir / 1e9:.2f} G: "
@@ -142,10 +142,10 @@ print(f"one notebook (examples/sine_forecast.ipynb, {os.path.getsize(demo) / 1e3
       f"max {max(one_notebook) * 1000:.2f}) over {len(one_notebook)} runs")
 largest = max(files, key=os.path.getsize)
 print(f"peak memory: --version {rss_of([lint, '--version']):.1f} MiB; "
-      f"whole corpus -j1 {rss_of([lint, '-q', '--exit-zero', '-j', '1', *files]):.1f} MiB, "
-      f"-j{cores} {rss_of([lint, '-q', '--exit-zero', '-j', str(cores), *files]):.1f} MiB; "
+      f"whole corpus -j1 {rss_of([lint, '--no-cache', '-q', '--exit-zero', '-j', '1', *files]):.1f} MiB, "
+      f"-j{cores} {rss_of([lint, '--no-cache', '-q', '--exit-zero', '-j', str(cores), *files]):.1f} MiB; "
       f"largest notebook ({os.path.getsize(largest) / 1e6:.1f} MB) "
-      f"{rss_of([lint, '-q', '--exit-zero', largest]):.1f} MiB (DOM floor {rss_of([floor, largest]):.1f} MiB)")
+      f"{rss_of([lint, '--no-cache', '-q', '--exit-zero', largest]):.1f} MiB (DOM floor {rss_of([floor, largest]):.1f} MiB)")
 
 big_mb = int(os.environ.get("LSTM_LINT_BENCH_BIG_MB", "500"))
 if big_mb > 0:
@@ -157,7 +157,7 @@ if big_mb > 0:
         for case, what in (("payload_image_png", "one base64 image/png output (dropped)"),
                            ("payload_text_plain", "one text/plain output (kept, cut at 8 MiB)")):
             path = os.path.join(tmp, "cases", case + ".ipynb")
-            seconds, rss = measure([lint, "-q", "--exit-zero", path])
+            seconds, rss = measure([lint, "--no-cache", "-q", "--exit-zero", path])
             floor_seconds, floor_rss = measure([floor, "--json-only", path])
             print(f"generated {os.path.getsize(path) / 1e6:.0f} MB notebook, {what}: lstm-lint {seconds:.2f} s, "
                   f"peak {rss:.1f} MiB; DOM parse {floor_seconds:.2f} s, peak {floor_rss:.1f} MiB")

@@ -10,7 +10,7 @@ import os, statistics, subprocess, sys, time
 binary, corpus, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def once(env):
     start = time.perf_counter()
-    subprocess.run([binary, "--isolated", "--exit-zero", "-j1", corpus], stdout=subprocess.DEVNULL,
+    subprocess.run([binary, "--isolated", "--no-cache", "--exit-zero", "-j1", corpus], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, env=env, check=False)
     return time.perf_counter() - start
 with_model, without = [], []

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -29,6 +30,7 @@
 #include "replay/client.h"
 #include "report/report.h"
 #include "server/server.h"
+#include "scale/run.h"
 
 namespace {
 
@@ -59,7 +61,14 @@ struct CheckOptions {
   bool unsafe_fixes = false;
   bool diff = false;
   bool skip_plain_py = false;   // --skip-plain-py: named .py files without a `# %%` marker are not linted
+  scale::CorpusOptions corpus;  // --files-from, --shard, the cache (docs/scale.md)
 };
+
+const auto run_started = std::chrono::steady_clock::now();
+
+double elapsed_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - run_started).count();
+}
 
 // The command line's values that replace the configuration files' (docs/configuration.md).
 config::Overrides overrides(const CheckOptions& opts) {
@@ -160,6 +169,11 @@ bool write_report(const CheckOptions& opts, const std::vector<engine::FileResult
   if (opts.statistics && format == report::Format::Json) report::write_statistics_json(out, results);
   else if (opts.statistics) report::write_statistics(out, results, text);
   else report::write(out, format, results, text);
+  if (format == report::Format::JsonLines && !opts.statistics) {
+    scale::Summary summary;
+    for (const auto& r : results) summary.add(r);
+    out << summary.record(elapsed_seconds()).dump() << "\n";
+  }
   // The baseline's count is prose: it goes where a summary line goes, never into machine formats.
   bool prose = format == report::Format::Text || (!opts.statistics && format == report::Format::Concise);
   if (prose && !opts.quiet && !baseline_summary.empty()) out << baseline_summary << "\n";
@@ -176,7 +190,7 @@ bool write_report(const CheckOptions& opts, const std::vector<engine::FileResult
 // Lints the planned files with their own settings; files under a broken configuration are not
 // linted but reported as errors, in their place.
 std::vector<engine::FileResult> lint_planned(const config::Plan& plan, unsigned jobs, const std::string& stdin_bytes,
-                                             const CheckOptions& opts) {
+                                             const CheckOptions& opts, scale::Cache* cache, const scale::Sink& sink = {}) {
   std::vector<std::string> paths;
   std::vector<engine::FileOptions> options;
   bool replay_specs = false;
@@ -186,7 +200,14 @@ std::vector<engine::FileResult> lint_planned(const config::Plan& plan, unsigned 
     options.push_back(plan.settings[i].lint);
     replay_specs = replay_specs || plan.settings[i].replay;
   }
-  auto linted = engine::lint_all(paths, options, jobs, stdin_bytes, opts.stdin_filename, replay_specs);
+  // Replay specs are built from the semantic model, which the cache does not keep.
+  if (replay_specs) cache = nullptr;
+  std::vector<size_t> planned;
+  for (size_t i = 0; i < plan.paths.size(); ++i)
+    if (plan.blocked[i].empty()) planned.push_back(i);
+  scale::Sink in_place;
+  if (sink) in_place = [&](size_t k, engine::FileResult& r) { sink(planned[k], r); };
+  auto linted = scale::lint_files(paths, options, jobs, stdin_bytes, opts.stdin_filename, replay_specs, cache, in_place);
   std::vector<engine::FileResult> results(plan.paths.size());
   for (size_t i = 0, next = 0; i < plan.paths.size(); ++i) {
     std::string name = plan.paths[i] == "-" ? opts.stdin_filename : plan.paths[i];
@@ -236,8 +257,13 @@ int run_check(const CheckOptions& opts) {
     return 2;
   }
 
+  std::optional<scale::Shard> shard;
+  std::vector<std::string> inputs = opts.paths;
+  if (int status = scale::prepare_inputs(opts.corpus, opts.given.count("paths") > 0, inputs, shard); status >= 0) return status;
+
   config::Mode mode = opts.isolated ? config::Mode::Isolated : opts.config.empty() ? config::Mode::Discover : config::Mode::Explicit;
-  config::Plan plan = config::plan_run(opts.paths, overrides(opts), mode, opts.config, opts.stdin_filename);
+  config::Plan plan = config::plan_run(inputs, overrides(opts), mode, opts.config, opts.stdin_filename);
+  if (shard) scale::keep_shard(plan, *shard);
   for (const auto& e : plan.errors) std::cerr << "error: " << e << "\n";
   const auto& paths = plan.paths;
   std::string stdin_bytes;
@@ -257,7 +283,16 @@ int run_check(const CheckOptions& opts) {
     return fix::run(paths, per_file, plan.blocked, stdin_bytes, stdin_error, fo);
   }
   unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-  auto results = lint_planned(plan, jobs, stdin_bytes, opts);
+  // The cache answers for files whose findings depend only on their bytes, path and options
+  // (docs/scale.md); --fix and --diff returned above, replay and stdin bypass it per file.
+  std::unique_ptr<scale::Cache> cache = scale::open_cache(opts.corpus);
+  if (scale::streams_json_lines(opts.format, opts.statistics, opts.baseline, opts.output_file, plan))
+    return scale::stream_json_lines(plan, opts.stdin_filename, stdin_error, opts.exit_zero, opts.corpus.verbose, cache.get(),
+                                    elapsed_seconds, [&](const scale::Sink& sink) {
+                                      lint_planned(plan, jobs, stdin_bytes, opts, cache.get(), sink);
+                                    });
+  auto results = lint_planned(plan, jobs, stdin_bytes, opts, cache.get());
+  scale::finish_cache(cache.get(), opts.corpus.verbose);
   for (size_t i = 0; i < paths.size() && !stdin_error.empty(); ++i)
     if (paths[i] == "-" && plan.blocked[i].empty()) results[i] = {opts.stdin_filename, {}, stdin_error};
   bool failed = !plan.errors.empty();
@@ -318,10 +353,18 @@ int explain(const std::string& which) {
   return 0;
 }
 
+int clean_cache(const std::string& option) {
+  std::string dir = scale::cache_directory(option);
+  std::string error = scale::remove_cache(dir);
+  if (error.empty()) return 0;
+  std::cerr << "error: " << error << "\n";
+  return 2;
+}
+
 // `lstm-lint [options] PATH...` means `lstm-lint check [options] PATH...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  static const char* top_level[] = {"check", "rules", "explain", "server", "debug", "--version", "-V", "--help", "-h"};
+  static const char* top_level[] = {"check", "rules", "explain", "server", "debug", "clean", "stats", "--version", "-V", "--help", "-h"};
   bool explicit_command = !args.empty() && std::any_of(std::begin(top_level), std::end(top_level),
                                                        [&](const char* t) { return args.front() == t; });
   if (!explicit_command) args.insert(args.begin(), "check");
@@ -374,6 +417,12 @@ int main(int argc, char** argv) {
   check->add_flag("--skip-plain-py", opts.skip_plain_py, "Skip named .py files that hold no `# %%` cell marker (the pre-commit hook passes every .py)");
 
   auto* server_cmd = app.add_subcommand("server", "Language server (LSP 3.17, notebook documents) over stdio (docs/editors.md)");
+  check->add_option("--files-from", opts.corpus.files_from, "Also lint the paths listed in this file, one per line (- : stdin; docs/scale.md)");
+  check->add_flag("--null", opts.corpus.null_separated, "The --files-from list is NUL-separated (find -print0)");
+  check->add_option("--shard", opts.corpus.shard, "Lint only shard K of N (1 <= K <= N): a stable split of the files by path hash");
+  check->add_option("--cache-dir", opts.corpus.cache_dir, "Cache directory (default: LSTM_LINT_CACHE_DIR, else .lstm_lint_cache)");
+  check->add_flag("--no-cache", opts.corpus.no_cache, "Neither read nor write the cache");
+  check->add_flag("-v,--verbose", opts.corpus.verbose, "Say on stderr how the cache answered (hits, misses, damaged entries)");
 
   std::string rules_format = "text";
   auto* rules = app.add_subcommand("rules", "List every rule");
@@ -390,6 +439,19 @@ int main(int argc, char** argv) {
   values_cmd->add_option("notebook", values_path, "The notebook")->required();
   values_cmd->add_option("--cell", values_cell, "Only this cell (1-based)");
   debug_cmd->require_subcommand(1);
+  std::string clean_dir;
+  auto* clean = app.add_subcommand("clean", "Remove the cache directory");
+  clean->add_option("--cache-dir", clean_dir, "Cache directory (default: LSTM_LINT_CACHE_DIR, else .lstm_lint_cache)");
+
+  std::vector<std::string> merge_files;
+  std::string merge_format = "text";
+  bool merge_quiet = false;
+  auto* stats = app.add_subcommand("stats", "Statistics over json-lines outputs");
+  stats->require_subcommand(1);
+  auto* merge = stats->add_subcommand("merge", "Print the --statistics of the runs (e.g. shards) whose json-lines outputs are given");
+  merge->add_option("files", merge_files, "json-lines outputs of lstm-lint")->required();
+  merge->add_option("--format", merge_format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  merge->add_flag("-q,--quiet", merge_quiet, "No summary line");
 
   try {
     app.parse(with_default_subcommand(argc, argv));
@@ -397,8 +459,9 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  for (const char* name : {"--select", "--ignore", "--fail-on", "--replay-budget", "--replay-memory"})
+  for (const char* name : {"--select", "--ignore", "--fail-on", "--replay-budget", "--replay-memory", "paths"})
     if (check->count(name) > 0) opts.given.insert(name);
+  opts.corpus.shard_given = check->count("--shard") > 0;
   try {
     if (*rules) return list_rules(rules_format);
     if (*explain_cmd) return explain(which);
@@ -408,6 +471,8 @@ int main(int argc, char** argv) {
       opts.paths.erase(std::remove_if(opts.paths.begin(), opts.paths.end(),
                                       [](const std::string& p) { return notebook::is_percent_path(p) && !notebook::file_has_cell_marker(p); }),
                        opts.paths.end());
+    if (*clean) return clean_cache(clean_dir);
+    if (*merge) return scale::stats_merge(merge_files, merge_format == "json", merge_quiet);
     return run_check(opts);
   } catch (const std::exception& e) {
     std::cerr << "error: internal error: " << e.what() << "\n";

@@ -115,7 +115,10 @@ lines = open(sys.argv[1]).read().splitlines()
 objects = [json.loads(line) for line in lines]
 findings = [o for o in objects if o["type"] == "finding"]
 errors = [o for o in objects if o["type"] == "error"]
-assert len(objects) == len(findings) + len(errors), objects
+summary = objects[-1]
+assert summary["type"] == "summary" and summary["files"] == 3 and summary["errors"] == 1, summary
+assert summary["findings"] == len(findings) and sum(summary["by_rule"].values()) == len(findings), summary
+assert len(objects) == len(findings) + len(errors) + 1, objects
 expected = json.load(open(sys.argv[2]))
 assert [{k: v for k, v in o.items() if k != "type"} for o in findings] == expected
 assert errors == [{"type": "error", "filename": "broken.ipynb", "message": errors[0]["message"]}], errors
