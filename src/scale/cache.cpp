@@ -184,6 +184,7 @@ std::string encode_findings(const engine::FileResult& result) {
                         {"sp", span_json(f.span)}, {"l", f.source_line}, {"r", {f.raw_line, f.raw_end_line}},
                         {"k", f.content_hash}};
     if (f.execution_count) j["e"] = *f.execution_count;
+    if (f.raw_columns) j["rc"] = true;  // a percent script's columns are the file's columns
     if (f.fix) {
       nlohmann::json edits = nlohmann::json::array();
       for (const auto& e : f.fix->edits) edits.push_back({e.cell, e.begin, e.end, e.text, e.cell_hash});
@@ -216,6 +217,7 @@ std::optional<engine::FileResult> decode_findings(const std::string& bytes, cons
       f.raw_end_line = j.at("r").at(1).get<int>();
       f.content_hash = j.at("k").get<std::uint64_t>();
       if (j.contains("e")) f.execution_count = j.at("e").get<long long>();
+      f.raw_columns = j.contains("rc") && j.at("rc").get<bool>();
       if (j.contains("x")) {
         const auto& x = j.at("x");
         engine::Fix fix;
