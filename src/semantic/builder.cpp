@@ -67,7 +67,8 @@ class Builder {
   // What asks the value-flow model today is about PyTorch (its recurrent layers and replay
   // specs for them): a notebook that never imports torch has nothing to ask it.
   // Today the rules that ask the value-flow model are about PyTorch's recurrent layers (and the
-  // replay specs for them) and scikit-learn scalers: a notebook with neither has nothing to ask it.
+  // replay specs for them), scikit-learn scalers and random splits: a notebook with none of them has
+  // nothing to ask it.
   bool names_torch_recurrent_layer() const {
     for (const auto& r : m_.recurrent_layers_)
       if (!r.keras) return true;
@@ -79,10 +80,15 @@ class Builder {
       for (const auto* list : {&c.args, &c.kwargs})
         for (const auto& a : *list)
           if (python::is(a.node, "attribute") && recurrent(m_.qualify(a.node, c.cell, c.scope))) return true;
-    for (const auto& c : m_.calls_)  // scalers: scaler-fit-before-split asks where their data comes from
+    for (const auto& c : m_.calls_) {
+      // scalers: scaler-fit-before-split asks where their data comes from
       if (c.qualified.rfind("sklearn.preprocessing.", 0) == 0 && c.qualified.size() > 6 &&
           c.qualified.compare(c.qualified.size() - 6, 6, "Scaler") == 0)
         return true;
+      // splits: shuffled-time-series-split asks whether what is split holds windows
+      if (c.qualified == "sklearn.model_selection.train_test_split" || c.qualified == "torch.utils.data.random_split")
+        return true;
+    }
     for (const auto& b : m_.bindings_)  // `rnn_type = nn.LSTM`
       if (!python::null(b.value) && python::is(b.value, "attribute") && recurrent(m_.qualify(b.value, b.cell, b.scope))) return true;
     return false;

@@ -613,11 +613,12 @@ class Interpreter {
       } else if (obj->kind == Kind::List) {
         obj->store->element = join(obj->store->element, v);
         obj->store->exact = false;
-      } else if (obj->kind == Kind::Tensor && v->kind == Kind::Tensor && (v->fitted || v->part)) {
+      } else if (obj->kind == Kind::Tensor && v->kind == Kind::Tensor && (v->fitted || v->part || v->windowed)) {
         // `x[i] = data[i:i + T]` fills a preallocated array: it now holds what was written into it
         auto w = std::const_pointer_cast<AValue>(obj);
         if (v->fitted) w->fitted = v->fitted;
         if (!w->part) w->part = v->part;
+        if (v->windowed) w->windowed = true;
       }
     }
   }
@@ -1348,10 +1349,12 @@ class Interpreter {
   }
 
   // The length of a slice of an axis of `size` (unknown size: only `[a:a + k]` forms).
-  std::optional<long long> slice_length(TSNode s, std::optional<long long> size) {
+  std::optional<long long> slice_length(TSNode s, std::optional<long long> size, bool* window = nullptr) {
     auto p = slice_parts(s);
     Ref start = null(p.start) ? nullptr : eval(p.start);
     Ref stop = null(p.stop) ? nullptr : eval(p.stop);
+    // `[i:i + T]` with i a loop index: one window of whatever is sliced
+    if (window) *window = start && stop && start->sym && start->sym == stop->sym && stop->offset > start->offset;
     Ref step = null(p.step) ? nullptr : eval(p.step);
     long long st = 1;
     if (step) {
@@ -1414,6 +1417,7 @@ class Interpreter {
     }
     std::vector<Dim> out;
     size_t axis = 0;
+    bool cut_window = false;
     bool ellipsis_seen = false;
     size_t consumed = 0;
     for (TSNode i : idx)
@@ -1433,7 +1437,9 @@ class Interpreter {
       if (axis >= t->shape.size()) return tensor({}, false);
       if (is(i, "slice")) {
         Dim d;
-        d.size = slice_length(i, t->shape[axis].size);
+        bool window = false;
+        d.size = slice_length(i, t->shape[axis].size, &window);
+        if (window && axis == 0) cut_window = true;
         auto p = slice_parts(i);
         if (null(p.start) && null(p.stop) && null(p.step)) d = t->shape[axis];
         out.push_back(d);
@@ -1452,6 +1458,7 @@ class Interpreter {
     auto r = std::make_shared<AValue>(*t);
     r->shape = std::move(out);
     r->windowed = t->windowed && idx.size() == 1 && is(idx[0], "slice");
+    if (cut_window) r->windowed = true;  // `series[i:i + T]`: one window of the series
     if (split) r->part = split;
     return r;
   }

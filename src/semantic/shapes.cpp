@@ -274,6 +274,10 @@ bool window_slice(const Model& model, TSNode expr, int cell, std::string* source
 
 bool is_windowed(const Model& model, TSNode expr, int cell, int scope, std::string* source, int depth) {
   if (python::null(expr) || depth > 8) return false;
+  if (depth == 0) {  // the value-flow model sees windows cut in helpers and written by index
+    Ref v = model.values().value_of(expr, cell);
+    if (v && v->kind == AValue::Kind::Tensor && v->windowed && v->ranked && v->shape.size() >= 2) return true;
+  }
   if (is(expr, "identifier")) {
     std::string name(model.text_of(expr, cell));
     if (model.is_local(name, scope)) return false;
