@@ -1,6 +1,7 @@
 // nan-loss-in-output: printed losses that are nan or inf in the saved outputs.
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include "engine/registry.h"
 
@@ -9,14 +10,28 @@ namespace {
 
 bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
-// `nan`, `inf` or `infinity` as a whole word after position `from`.
+// A value that an improvement message starts from: `(inf --> 3.93)`, `from inf to 0.004`,
+// `inf -> 0.5`. Checkpoint callbacks start their best loss at infinity; that is not a loss.
+bool starting_value(const std::string& lower, size_t after) {
+  size_t i = lower.find_first_not_of(" \t", after);
+  if (i == std::string::npos) return false;
+  for (const char* arrow : {"-->", "->", "=>", "\xe2\x86\x92"})  // the last: U+2192 RIGHTWARDS ARROW
+    if (lower.compare(i, std::strlen(arrow), arrow) == 0) return true;
+  if (lower.compare(i, 2, "to") == 0 && i + 2 < lower.size() && !word_char(lower[i + 2])) {
+    size_t j = lower.find_first_not_of(" \t", i + 2);
+    return j != std::string::npos && (std::isdigit(static_cast<unsigned char>(lower[j])) || lower[j] == '.' || lower[j] == '-');
+  }
+  return false;
+}
+
+// `nan`, `inf` or `infinity` as a whole word after position `from`, not as a starting value.
 bool non_finite_word_after(const std::string& lower, size_t from) {
   for (const char* word : {"nan", "inf", "infinity"}) {
     std::string w = word;
     for (size_t at = lower.find(w, from); at != std::string::npos; at = lower.find(w, at + 1)) {
       bool starts = at == 0 || !word_char(lower[at - 1]);
       bool ends = at + w.size() == lower.size() || !word_char(lower[at + w.size()]);
-      if (starts && ends) return true;
+      if (starts && ends && !starting_value(lower, at + w.size())) return true;
     }
   }
   return false;
