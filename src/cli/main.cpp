@@ -40,6 +40,7 @@ struct CheckOptions {
   std::vector<std::string> paths;
   std::string format = "text";
   std::vector<std::string> select;
+  std::vector<std::string> extend_select;
   std::vector<std::string> ignore;
   bool exit_zero = false;
   bool quiet = false;
@@ -75,6 +76,7 @@ config::Overrides overrides(const CheckOptions& opts) {
   config::Overrides o;
   if (opts.given.count("--select")) o.select = opts.select;
   if (opts.given.count("--ignore")) o.ignore = opts.ignore;
+  o.extend_select = opts.extend_select;
   if (opts.given.count("--fail-on")) o.fail_on = opts.fail_on;
   if (opts.given.count("--replay-budget")) o.replay_budget = opts.replay_options.budget_seconds;
   if (opts.given.count("--replay-memory")) o.replay_memory = opts.replay_options.memory_mb;
@@ -240,7 +242,7 @@ std::vector<bool> replay_files(std::vector<engine::FileResult>& results, const s
 }
 
 int run_check(const CheckOptions& opts) {
-  engine::Selection selection{opts.select, opts.ignore};
+  engine::Selection selection{opts.select, opts.extend_select, opts.ignore};
   auto unknown = selection.unknown_tokens();
   if (!unknown.empty()) {
     std::cerr << "error: unknown rule selector `" << unknown.front() << "` (see `lstm-lint rules`)\n";
@@ -331,14 +333,14 @@ int list_rules(const std::string& format) {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& r : engine::all_rules())
       all.push_back({{"code", r.code}, {"name", r.name}, {"severity", engine::severity_name(r.severity)},
-                     {"family", r.family}, {"summary", r.summary}, {"replay", r.replay}});
+                     {"family", r.family}, {"summary", r.summary}, {"replay", r.replay}, {"default", r.default_on}});
     std::cout << all.dump(2) << "\n";
     return 0;
   }
   for (const auto& r : engine::all_rules())
     std::cout << r.code << "  " << r.name << std::string(r.name.size() < 34 ? 34 - r.name.size() : 1, ' ')
               << engine::severity_name(r.severity) << std::string(9 - std::strlen(engine::severity_name(r.severity)), ' ')
-              << r.summary << "\n";
+              << (r.default_on ? "default  " : "opt-in   ") << r.summary << "\n";
   return 0;
 }
 
@@ -389,6 +391,10 @@ int main(int argc, char** argv) {
   check->add_option("-o,--output-file", opts.output_file, "Write the report to this file (replaced atomically) instead of stdout");
   check->add_flag("--statistics", opts.statistics, "Count findings per rule instead of listing them (text or json)");
   check->add_option("--select", opts.select, "Rules to enable: codes, names or code prefixes (comma-separated)")->delimiter(',')->allow_extra_args(false);
+  check->add_option("--extend-select", opts.extend_select,
+                    "Rules to enable in addition to the selected (by default, the default set); e.g. LSTM311")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   check->add_option("--ignore", opts.ignore, "Rules to disable: codes, names or code prefixes (comma-separated)")->delimiter(',')->allow_extra_args(false);
   check->add_flag("--exit-zero", opts.exit_zero, "Exit 0 even when findings are reported");
   check->add_flag("-q,--quiet", opts.quiet, "Print findings only: no code frames, no summary");

@@ -198,6 +198,7 @@ Ref join(const Ref& a, const Ref& b) {
       }
       if (a->graph != b->graph) v->graph = -2;
       v->windowed = a->windowed && b->windowed;
+      if (a->swapped.node.id != b->swapped.node.id) v->swapped = {};
       return v;
     }
     case Kind::Module:
@@ -1466,7 +1467,9 @@ class Interpreter {
   // Whether rows `[:n]` / `[n:]` split a value with data provenance: 2 head, 3 tail, 0 not a split.
   // Shifts by a few rows (`x[:-1]`, `y[1:]`, `x[:-T]` for targets) and windows (`x[i:i + T]`) are not.
   int split_of(const Ref& t, const std::vector<TSNode>& idx) {
-    if (t->part == 0 && t->fitted == 0) return 0;
+    // Any array's leading or trailing rows are a part of it, whatever it holds (a generated
+    // series too): a scaler fit on them is not fit on the whole.
+    if (t->part == 0 && t->fitted == 0 && t->kind != Kind::Tensor) return 0;
     if (idx.empty() || !is(idx[0], "slice")) return 0;
     auto p = slice_parts(idx[0]);
     if (!null(p.step)) return 0;
@@ -2422,6 +2425,28 @@ class Interpreter {
       }
       return to_tensor(a0, site);
     }
+    // Running sums and differences along an axis: the same data and provenance (a cumsum of
+    // the whole series is still the whole series).
+    if (numpy && (last == "cumsum" || last == "cumprod" || last == "diff") && !args.pos.empty() && a0->kind == Kind::Tensor) {
+      auto out = std::make_shared<AValue>(*a0);
+      out->graph = -1;
+      out->swapped = {};
+      const Ref* axis = args.get(1, "axis");
+      if (last != "diff" && !axis && out->shape.size() != 1) {
+        out->shape.clear();  // flattened
+        out->ranked = false;
+      }
+      if (last == "diff") {  // one shorter along the axis (the last, by default)
+        long long r = static_cast<long long>(out->shape.size());
+        long long d = axis ? (*axis)->as_int().value_or(-999) : -1;
+        if (d == -999 || !out->ranked) return tensor({}, false);
+        if (d < 0) d += r;
+        if (d < 0 || d >= r) return tensor({}, false);
+        auto& dim = out->shape[static_cast<size_t>(d)];
+        dim = Dim{dim.size && *dim.size > 0 ? std::optional<long long>(*dim.size - 1) : std::nullopt, ""};
+      }
+      return out;
+    }
     if (last == "stack" || last == "cat" || last == "concatenate" || last == "vstack" || last == "hstack") {
       const Ref* axis = args.get(1, numpy ? "axis" : "dim");
       long long dim = axis ? (*axis)->as_int().value_or(-999) : 0;
@@ -2471,7 +2496,8 @@ class Interpreter {
       if (!shape) return tensor({}, false);
       Args a;
       a.pos.push_back(*shape);
-      return reshape(to_tensor(a0, site), a);
+      Ref in = to_tensor(a0, site);
+      return mark_swap(in, reshape(in, a), site);
     }
     if (last == "squeeze" && numpy) return squeeze(to_tensor(a0, site), args.get(1, "axis"));
     if (last == "transpose" && numpy && args.pos.size() == 1) {
@@ -2484,7 +2510,8 @@ class Interpreter {
     }
     static const std::unordered_set<std::string> elementwise = {"sin", "cos", "exp", "log", "tanh", "sigmoid", "abs",
                                                                 "sqrt", "relu", "clamp", "clip", "log1p", "round",
-                                                                "nan_to_num", "softmax", "dropout", "detach"};
+                                                                "nan_to_num", "softmax", "dropout", "detach", "log2",
+                                                                "log10", "expm1", "square", "negative"};
     if (elementwise.count(last) && a0->kind == Kind::Tensor) return strip(a0);
     return unknown();
   }
@@ -2571,6 +2598,28 @@ class Interpreter {
     return out;
   }
 
+  // A view whose first two sizes are the input's first two, exchanged, with everything after
+  // them kept: the shape of a transpose, but the memory of the original. Only sizes that are
+  // known, above 1 and different prove it (a (4, 4) view says nothing).
+  Ref mark_swap(const Ref& in, const Ref& out, TSNode site) {
+    if (!in || !out || in->kind != Kind::Tensor || out->kind != Kind::Tensor || !in->ranked || !out->ranked) return out;
+    if (in->shape.size() < 2 || out->shape.size() != in->shape.size()) return out;
+    auto a = in->shape[0].size, b = in->shape[1].size;
+    if (!a || !b || *a <= 1 || *b <= 1 || *a == *b) return out;
+    if (out->shape[0].size != b || out->shape[1].size != a) return out;
+    for (size_t i = 2; i < in->shape.size(); ++i)
+      if (!in->shape[i].size || in->shape[i].size != out->shape[i].size) return out;
+    auto w = std::const_pointer_cast<AValue>(out);
+    w->swapped = origin(site);
+    auto sizes = [](const std::vector<Dim>& dims) {
+      std::string s = "(";
+      for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(*dims[i].size);
+      return s + ")";
+    };
+    w->swapped_why = sizes(in->shape) + " viewed as " + sizes(out->shape);
+    return out;
+  }
+
   Ref tensor_method(const Ref& t, const std::string& name, Args& args, TSNode site) {
     static const std::unordered_set<std::string> same = {
         "float", "double", "long", "int", "to", "cuda", "cpu", "contiguous", "clone", "numpy",
@@ -2603,7 +2652,7 @@ class Interpreter {
     if (name == "dim" || name == "ndimension") return t->ranked ? constant(Value::of_int(static_cast<long long>(t->shape.size()))) : unknown();
     if (name == "view" || name == "reshape") {
       if (args.pos.size() == 1 && args.pos[0]->kind == Kind::Const && args.pos[0]->constant.kind != Value::Kind::Int) return unknown();
-      return reshape(t, args);
+      return mark_swap(t, reshape(t, args), site);
     }
     if (name == "unsqueeze") {
       const Ref* d = args.get(0, "dim");

@@ -76,6 +76,10 @@ struct AValue {
   int fitted = 0;           // derives from the output of scaler_fits()[fitted - 1], fit on the whole data
   Origin graph_origin;      // the recurrent call that produced it
   bool windowed = false;    // windows cut from one series
+  // Made by a view/reshape that put the input's axes 0 and 1 in each other's place without
+  // moving the data (`x.view(T, B, F)` of a (B, T, F) tensor): the site, and the sizes swapped.
+  Origin swapped;
+  std::string swapped_why;  // "(32, 30, 10) viewed as (30, 32, 10)"
   // Module/Layer/Loader: qualified name ("torch.nn.LSTM"); Layer: kind ("LSTM")
   std::string qualified;
   std::string kind_name;
