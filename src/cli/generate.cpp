@@ -33,8 +33,8 @@ const std::vector<std::pair<int, std::string>>& exit_statuses() {
       {0, "nothing was found (or --exit-zero was given, or --write-baseline wrote the baseline)"},
       {1, "findings were reported (those that --fail-on selects); --diff: there is something to fix"},
       {2, "a usage error, an invalid configuration file, or a file that could not be read or parsed "
-          "(the message names it; the other files are still linted); with --fail-on confirmed, also "
-          "findings that replay could not judge"},
+          "(the message names it; the other files are still linted); with --fail-on confirmed, also a "
+          "file with findings that replay could not run for"},
   };
   return all;
 }
@@ -740,7 +740,8 @@ void zsh_arguments(std::ostream& out, const CLI::App& a, const Hints& hints, con
       out << indent << "  " << shell_single_quote(spec) << " \\\n";
     }
   }
-  out << indent << "  '(- *)'{-h,--help}'[Print the help and exit]'";
+  std::string help = a.get_help_ptr() ? zsh_escape_description(a.get_help_ptr()->get_description()) : "Print the help and exit";
+  out << indent << "  " << shell_single_quote("(- *)-h[" + help + "]") << " " << shell_single_quote("(- *)--help[" + help + "]");
   for (const auto* p : own_options(a, true)) {
     auto h = hint_of(hints, p);
     std::string spec = std::string(repeats(p) ? "*" : "1") + ":" + zsh_escape_description(h.metavar) + ":" + zsh_action(h);
@@ -847,8 +848,10 @@ void fish(std::ostream& out, const CLI::App& app, const Hints& hints) {
   out << "    end\n    test \"$cmd\" = \"$argv\"\nend\n\n";
   out << "function __lstm_lint_first\n    test (count (commandline -opc)) -eq 1\nend\n\n";
 
-  out << "complete -c lstm-lint -n __lstm_lint_first -s V -l version -d 'Print the version and exit'\n";
-  out << "complete -c lstm-lint -s h -l help -d 'Print the help and exit'\n";
+  if (const CLI::Option* v = app.get_version_ptr())
+    out << "complete -c lstm-lint -n __lstm_lint_first -s V -l version -d " << fish_quote(v->get_description()) << "\n";
+  if (const CLI::Option* h = app.get_help_ptr())
+    out << "complete -c lstm-lint -s h -l help -d " << fish_quote(h->get_description()) << "\n";
   for (const CLI::App* s : visible_subcommands(app))
     out << "complete -c lstm-lint -n __lstm_lint_first -a " << s->get_name() << " -d " << fish_quote(s->get_description()) << "\n";
   for (const auto& c : commands) {
