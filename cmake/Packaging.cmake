@@ -150,8 +150,8 @@ line and column, says what will go wrong, and gives a fix; five rules fix
 their findings in place.
 .
 Reports come as text, JSON, JSON lines, SARIF, GitHub annotations or JUnit
-XML. The package also holds a language server for editors, a pre-commit hook
-entry point, man pages and bash, zsh and fish completions.
+XML; pre-commit runs it as a system hook. The package also holds a language
+server for editors, man pages, and bash, zsh and fish completions.
 .
 The experiments that confirm findings on a LibTorch model (--replay) are in
 the package lstm-lint-replay.")
