@@ -6,6 +6,7 @@ rows written there with their own reason, and a no row with the framework's defa
 for every concept not mentioned. PyTorch notebooks must state rnn-without-grad-clipping
 explicitly (yes or no), since whether a recurrent layer is trained is never a default.
 """
+import argparse
 import csv
 import os
 import sys
@@ -53,18 +54,26 @@ TF1["keras-stateful-shuffle"] = "no Keras model (TF1 graph code)"
 TF1["keras-stateful-no-reset"] = "no Keras model (TF1 graph code)"
 
 
-def framework():
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def framework(manifest):
     fw = {}
-    with open("/work/shared/corpus/MANIFEST.tsv", encoding="utf-8") as f:
+    with open(manifest, encoding="utf-8") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             fw[r["file"]] = r["framework"]
     return fw
 
 
 def main():
-    fws = framework()
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--src", default=os.path.join(HERE, "labels.src"))
+    ap.add_argument("--out", default=os.path.join(HERE, "labels.tsv"))
+    ap.add_argument("--manifest", default=os.path.join(REPO, "..", "shared", "corpus", "MANIFEST.tsv"))
+    args = ap.parse_args()
+    fws = framework(args.manifest)
     notes, order, cur = {}, [], None
-    with open(os.path.join(HERE, "labels.src"), encoding="utf-8") as f:
+    with open(args.src, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
             if not line.strip() or line.startswith("#"):
@@ -103,7 +112,7 @@ def main():
                 sys.exit("%s %s: a no row together with other rows" % (f, concept))
             for cell, ev in entries:
                 rows.append((f, concept, "no" if cell == "-" else "yes", cell, ev))
-    with open(os.path.join(HERE, "labels.tsv"), "w", encoding="utf-8", newline="") as out:
+    with open(args.out, "w", encoding="utf-8", newline="") as out:
         w = csv.writer(out, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
         w.writerow(("file", "concept", "label", "cell", "evidence"))
         for r in rows:
