@@ -52,11 +52,11 @@ def tool_rules(binary):
     res = subprocess.run([binary, "rules", "--format", "json"], capture_output=True, text=True, check=True)
     rules = json.loads(res.stdout)
     names = [r["name"] for r in rules]
-    keys = ("default", "on_by_default", "enabled_by_default", "default_enabled", "in_default_set")
-    for k in keys:
+    flags = sorted({k for r in rules for k, v in r.items() if isinstance(v, bool) and "default" in k.lower()})
+    for k in flags:
         if all(k in r for r in rules):
             return names, {r["name"] for r in rules if r[k]}, "rules --format json field '%s'" % k
-    if all("preview" in r for r in rules):
+    if all(isinstance(r.get("preview"), bool) for r in rules):
         return names, {r["name"] for r in rules if not r["preview"]}, "rules --format json field 'preview' (negated)"
     return names, set(names), "no default flag in `rules --format json`: every rule is on by default"
 
