@@ -1863,6 +1863,7 @@ class Interpreter {
         if (name == "to" || name == "cuda" || name == "cpu" || name == "train" || name == "eval" || name == "double" ||
             name == "float")
           return self;
+        if (self->kind_name.rfind("Keras", 0) == 0) return keras_model_method(self, name, args, site);
         if (name == "add" && self->kind_name == "Sequential" && !args.pos.empty()) {
           auto s = self->store;
           auto layers = s->fields["layers"];
@@ -1871,6 +1872,9 @@ class Interpreter {
           s->fields["layers"] = l;
           return constant(Value::none());
         }
+        return unknown();
+      case Kind::Dataset:
+        if (self->qualified == "tensorflow.data.Dataset") return tf_dataset_method(self, name, site);
         return unknown();
       case Kind::Super: {
         // super().__init__(...) / super().forward(...): the notebook base's method, if any.
@@ -2065,6 +2069,22 @@ class Interpreter {
           if (k.size() >= 2 && k.front() == '\'') obj->store->fields[k.substr(1, k.size() - 2)] = v;
       return obj;
     }
+    bool keras = q.rfind("keras.", 0) == 0 || q.rfind("tensorflow.keras.", 0) == 0 || q.rfind("tensorflow.python.keras.", 0) == 0;
+    if (keras) {
+      static const std::unordered_set<std::string> layers = {"LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU", "ConvLSTM2D",
+                                                             "Bidirectional", "TimeDistributed", "Sequential"};
+      if (layers.count(last)) return keras_layer(q, last, args, site);
+      if (last == "timeseries_dataset_from_array") {
+        auto d = tf_dataset();
+        const Ref* shuffle = args.keyword("shuffle");
+        if (shuffle && (*shuffle)->as_bool() == true) d->store->written["shuffle"] = origin(args.node(99, "shuffle"));
+        return d;
+      }
+    }
+    if (q == "tensorflow.data.Dataset.from_tensor_slices" || q == "tensorflow.data.Dataset.from_tensors" ||
+        q == "tensorflow.data.Dataset.from_generator" || q == "tensorflow.data.Dataset.zip" ||
+        q == "tensorflow.data.Dataset.range")
+      return tf_dataset();
     if (torch && (q.find(".nn.") != std::string::npos) && !last.empty() && std::isupper(static_cast<unsigned char>(last[0])))
       return torch_layer(q, last, args, site);
     if (q.find("DataLoader") != std::string::npos && torch) {
@@ -2177,6 +2197,90 @@ class Interpreter {
       return constant(Value::of_int(*best));
     }
     if (name == "print") return constant(Value::none());
+    return unknown();
+  }
+
+  // Keras recurrent layers and the wrappers and models that hold them: what keras-stateful-*
+  // ask is whether a stateful layer reaches a fit(), and what that fit is fed.
+  Ref keras_layer(const std::string& q, const std::string& kind, Args& args, TSNode site) {
+    auto l = make(Kind::Layer);
+    l->qualified = q;
+    l->kind_name = "Keras" + kind;
+    l->store = std::make_shared<Store>();
+    l->origin = origin(site);
+    auto& f = l->store->fields;
+    if (kind == "Sequential") {
+      Ref layers = args.pos.empty() ? (args.keyword("layers") ? *args.keyword("layers") : list_of({})) : args.pos[0];
+      f["layers"] = layers->kind == Kind::List ? layers : (args.unpacked ? unknown() : list_of({}));
+    } else if (kind == "Bidirectional" || kind == "TimeDistributed") {
+      f["layer"] = args.pos.empty() ? (args.keyword("layer") ? *args.keyword("layer") : unknown()) : args.pos[0];
+    } else {
+      const Ref* stateful = args.keyword("stateful");
+      f["stateful"] = stateful ? *stateful : (args.unpacked ? unknown() : constant(Value::of_bool(false)));
+      if (stateful) l->store->written["stateful"] = origin(args.node(99, "stateful"));
+    }
+    return l;
+  }
+
+  // The constructor of a stateful recurrent layer somewhere in a Keras model, or none.
+  static Origin keras_stateful(const Ref& v, int depth = 0) {
+    if (!v || depth > 4 || v->kind != Kind::Layer || v->kind_name.rfind("Keras", 0) != 0) return {};
+    if (v->kind_name == "KerasSequential") {
+      Ref layers = v->field("layers");
+      if (!layers || layers->kind != Kind::List) return {};
+      for (const auto& item : layers->store->items)
+        if (Origin o = keras_stateful(item, depth + 1); o.known()) return o;
+      return keras_stateful(layers->store->element, depth + 1);
+    }
+    if (Ref inner = v->field("layer")) return keras_stateful(inner, depth + 1);
+    Ref stateful = v->field("stateful");
+    return stateful && stateful->as_bool() == true ? v->origin : Origin{};
+  }
+
+  std::shared_ptr<AValue> tf_dataset() {
+    auto d = make(Kind::Dataset);
+    d->qualified = "tensorflow.data.Dataset";
+    d->store = std::make_shared<Store>();
+    return d;
+  }
+
+  // Methods of a tf.data pipeline: shuffle() marks the copy it returns; the others keep what
+  // the pipeline is.
+  Ref tf_dataset_method(const Ref& ds, const std::string& name, TSNode site) {
+    static const std::unordered_set<std::string> keep = {"batch", "prefetch", "cache", "repeat", "map", "padded_batch",
+                                                         "unbatch", "take", "skip", "filter", "window", "flat_map",
+                                                         "apply", "with_options", "rebatch"};
+    if (name == "shuffle") {
+      auto d = tf_dataset();
+      *d->store = *ds->store;
+      d->store->written["shuffle"] = origin(site);
+      return d;
+    }
+    return keep.count(name) ? ds : unknown();
+  }
+
+  // fit / reset_states and the rest on a Keras model: fits are events for the rules.
+  Ref keras_model_method(const Ref& m, const std::string& name, Args& args, TSNode site) {
+    if (name == "add" && m->kind_name == "KerasSequential" && !args.pos.empty()) {
+      Ref layers = m->field("layers");
+      if (!layers || layers->kind != Kind::List) return constant(Value::none());
+      std::const_pointer_cast<AValue>(layers)->store->items.push_back(args.pos[0]);
+      return constant(Value::none());
+    }
+    if (name == "fit" || name == "fit_generator") {
+      KerasFit fit;
+      fit.cell = cell_;
+      fit.node = site;
+      fit.model = m;
+      fit.x = args.pos.empty() ? (args.keyword("x") ? *args.keyword("x") : unknown()) : args.pos[0];
+      fit.stateful = keras_stateful(m);
+      if (fit.x->kind == Kind::Dataset && fit.x->store) {
+        auto it = fit.x->store->written.find("shuffle");
+        if (it != fit.x->store->written.end()) fit.shuffled = it->second;
+      }
+      if (out_.keras_fits_.size() < 4096) out_.keras_fits_.push_back(std::move(fit));
+      return unknown();  // a History
+    }
     return unknown();
   }
 
