@@ -49,14 +49,14 @@ std::vector<std::string> split_lines(const std::string& s) {
 }
 
 bool is_expectation_line(const std::string& line) {
-  static const std::regex re(R"(^\s*#\s*(\^+\s+[a-z0-9-]+(\s+\(related\))?|expect-cell:\s*[a-z0-9-]+)\s*$)");
+  static const std::regex re(R"(^\s*#\s*(\^+\s+[a-z0-9-]+|expect-cell:\s*[a-z0-9-]+)(\s+\(related\))?\s*$)");
   return std::regex_match(line, re);
 }
 
 // Expectations live in comment nodes, so a `# ^^^` inside a string is not one.
 std::vector<Expectation> read_expectations(const notebook::Notebook& nb) {
   static const std::regex caret(R"(^(\s*#\s*)(\^+)\s+([a-z0-9-]+)(\s+\(related\))?\s*$)");
-  static const std::regex cell_level(R"(^\s*#\s*expect-cell:\s*([a-z0-9-]+)\s*$)");
+  static const std::regex cell_level(R"(^\s*#\s*expect-cell:\s*([a-z0-9-]+)(\s+\(related\))?\s*$)");
   std::vector<Expectation> out;
   python::Parser parser;
   for (const auto& cell : nb.cells) {
@@ -75,6 +75,7 @@ std::vector<Expectation> read_expectations(const notebook::Notebook& nb) {
         std::smatch m;
         if (std::regex_match(line, m, cell_level)) {
           out.push_back({m[1].str(), cell.index, 0, 0, 0, row + 1});
+          out.back().related = m[2].matched;
         } else if (std::regex_match(line, m, caret)) {
           int target = row - 1;
           while (target >= 0 && is_expectation_line(lines[static_cast<size_t>(target)])) --target;

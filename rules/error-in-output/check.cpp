@@ -131,12 +131,18 @@ void check_error_in_output(const engine::Context& ctx, engine::Diagnostics& out)
       std::string error = output.ename + ": " + output.evalue;
       std::string message = "saved error `" + first_line(error, 160) + "`";
       std::string help = "Fix the cause, re-run the cell and save the notebook with its new output";
+      std::string cause_rule;
       if (const CatalogEntry* entry = match(ctx.rule, error)) {
         message += ": " + entry->title + " — " + entry->cause;
         help = entry->fix;
         if (!entry->rule.empty()) help += " (rule `" + entry->rule + "` finds the cause in code)";
+        cause_rule = entry->rule;
       }
-      out.report(span, message, help);
+      auto& f = out.report(span, message, help);
+      // One bug, one finding: where the rule that finds the cause reports it, this traceback is
+      // that finding's related location (the runner folds it in).
+      f.explained_by = cause_rule;
+      f.as_related = "the saved run failed here with `" + first_line(error, 120) + "`";
     }
   }
 }

@@ -121,6 +121,10 @@ struct Finding {
 
   std::optional<Fix> fix;
   std::vector<Related> related;
+  // A consequence of another rule's bug (a saved traceback that rule's finding explains): when
+  // that rule reports in the same notebook, this finding becomes one of its related locations.
+  std::string explained_by;  // the other rule's name
+  std::string as_related;    // the related location's message then
 
   // Replay (--replay only): the rule's hint, the spec built from it, and the outcome.
   ReplayHint hint;

@@ -30,6 +30,35 @@ bool skipped_directory(const std::filesystem::path& dir) {
 
 }  // namespace
 
+// A finding that another rule's finding explains (engine/finding.h: explained_by) becomes that
+// finding's related location: the first one of the rule in the same cell or above, else any.
+static void fold_consequences(std::vector<Finding>& findings) {
+  std::vector<Finding> kept;
+  std::vector<size_t> folded;
+  for (size_t i = 0; i < findings.size(); ++i) {
+    const Finding& f = findings[i];
+    if (f.explained_by.empty()) continue;
+    Finding* cause = nullptr;
+    for (auto& g : findings) {
+      if (g.name != f.explained_by || !g.explained_by.empty()) continue;
+      if (!cause || (g.span.start.cell <= f.span.start.cell && cause->span.start.cell > f.span.start.cell)) cause = &g;
+    }
+    if (!cause) continue;
+    cause->related.push_back(Related{f.span, f.as_related, f.source_line, f.raw_line, f.raw_end_line});
+    folded.push_back(i);
+  }
+  if (folded.empty()) return;
+  size_t k = 0;
+  for (size_t i = 0; i < findings.size(); ++i) {
+    if (k < folded.size() && folded[k] == i) {
+      ++k;
+      continue;
+    }
+    kept.push_back(std::move(findings[i]));
+  }
+  findings = std::move(kept);
+}
+
 bool Selection::allows(const RuleInfo& rule) const {
   auto any = [&](const std::vector<std::string>& tokens) {
     return std::any_of(tokens.begin(), tokens.end(), [&](const auto& t) { return token_matches(t, rule); });
@@ -70,6 +99,7 @@ FileResult Linter::lint_notebook(const notebook::Notebook& nb) {
   // judge the suppressions themselves (unused-suppression) run next, and are suppressible too.
   Suppressions suppressions(nb, *model, rules_);
   suppressions.filter(result.findings);
+  fold_consequences(result.findings);
   std::vector<Finding> late;
   for (const RuleInfo* rule : rules_) {
     if (!rule->after_suppressions) continue;

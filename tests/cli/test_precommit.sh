@@ -66,7 +66,7 @@ git commit -m "notebook with a bug" > "$T/bad.log" 2>&1; rc=$?
 check "a finding blocks the commit" test $rc -ne 0
 check "no commit was made" test "$(commits)" -eq "$before"
 check "the hook ran lstm-lint" grep -q "^lstm-lint\.*Failed" "$T/bad.log"
-check "the finding is shown" grep -q "model.ipynb:cell 3:5:31: LSTM301 \[state-not-detached\]" "$T/bad.log"
+check "the finding is shown" grep -q "model.ipynb:cell 3:4:31: LSTM301 \[state-not-detached\]" "$T/bad.log"
 check "the hook did not modify the notebook" cmp -s "$FIRES" model.ipynb
 
 cp "$SILENT" model.ipynb

@@ -46,7 +46,7 @@ r=fs[0]["replay"]
 assert r["verdict"]=="CONFIRMED", r
 assert r["metrics"]==[{"name":"fake_metric","value":0.25,"threshold":0.5,"unit":"ratio"}], r["metrics"]
 spec={s["key"]:s for s in r["spec"]}
-assert spec["hidden_batch"]["origin"]=={"cell":3,"row":4,"column":36}, spec["hidden_batch"]
+assert spec["hidden_batch"]["origin"]=={"cell":3,"row":3,"column":36}, spec["hidden_batch"]
 assert spec["batch_size"]["origin"]["cell"]==1 and spec["batch_size"]["source"]=="notebook", spec["batch_size"]
 # the sequence length reaches the spec from the shape of what reaches the layer: `torch.randn(500, 20, 3)`
 assert spec["seq_len"]["origin"]=={"cell":1,"row":7,"column":22} and spec["seq_len"]["source"]=="notebook", spec["seq_len"]' "$T/out"
@@ -54,7 +54,7 @@ assert spec["seq_len"]["origin"]=={"cell":1,"row":7,"column":22} and spec["seq_l
 run confirm --replay --select hidden-batch-size-mismatch "$HIDDEN"
 check "text shows the verdict under the finding" grep -q '^  replay: CONFIRMED: fake:' "$T/out"
 check "text shows the metric with its threshold" grep -q '^    fake_metric = 0.25 ratio (threshold 0.5)$' "$T/out"
-check "text shows where each value comes from" grep -q 'hidden_batch=64 (cell 3:4).*seq_len=20 (cell 1:7)' "$T/out"
+check "text shows where each value comes from" grep -q 'hidden_batch=64 (cell 3:3).*seq_len=20 (cell 1:7)' "$T/out"
 
 run confirm --fail-on confirmed --select hidden-batch-size-mismatch "$HIDDEN"
 check "--fail-on confirmed implies --replay and fails on CONFIRMED" test $rc -eq 1
