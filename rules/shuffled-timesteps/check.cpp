@@ -1,7 +1,10 @@
 // shuffled-timesteps: a shuffling DataLoader over a dataset whose items are single timesteps,
 // whose batches the loop then regroups into a time axis for a recurrent layer.
 // Items with a time axis (windows, sequences) are shuffled correctly and stay silent.
+#include <algorithm>
+#include <map>
 #include <set>
+#include <vector>
 
 #include "engine/registry.h"
 #include "fix/edits.h"
@@ -88,10 +91,18 @@ bool layer_batch_first(const Model& model, const Call& call, bool& known) {
 
 void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& out) {
   const Model& model = ctx.model;
-  std::set<int> reported;  // one finding per loader, however many loops use it
+  // One finding per loader, however many loops use it: the other loops that regroup its
+  // batches the same way are the finding's related locations.
+  struct Hit {
+    const Call* loader;
+    const Call* call;  // the recurrent call that receives the regrouped batch
+    std::string how, evidence, batch;
+    const semantic::Argument* shuffle;
+  };
+  std::vector<Hit> hits;
+  std::map<int, std::vector<const Call*>> more;  // loader id -> recurrent calls of later loops
   for (const auto& use : semantic::loader_loops(model)) {
     const Call& loader = *use.loader;
-    if (reported.count(loader.id)) continue;
     const auto* shuffle = loader.keyword("shuffle");
     if (!shuffle || shuffle->value.as_bool() != true) continue;
     std::string evidence;
@@ -122,26 +133,36 @@ void check_shuffled_timesteps(const engine::Context& ctx, engine::Diagnostics& o
           how = "is regrouped into a time axis by `" + std::string(model.text_of(r->node, r->cell)) + "`";
       }
       if (how.empty()) continue;
-      reported.insert(loader.id);
-      engine::ReplayHint hint;
-      hint.layer = model.layer_reached(c);
-      hint.loader = loader.id;
-      hint.facts.push_back(engine::Fact::text("regroup", how.rfind("is passed", 0) == 0 ? "batch_as_sequence" : "view",
-                                              model.span_of(c.args[0].node, c.cell)));
-      TSNode keyword = ts_node_parent(shuffle->node);
-      engine::Finding& finding = out.report(model.span_of(python::is(keyword, "keyword_argument") ? keyword : shuffle->node, loader.cell),
-                 "this loader shuffles single time steps: " + evidence + ", and each batch `" + use.batch + "` " +
-                     how + " before `" + c.callee + "(...)` (cell " + std::to_string(c.cell) +
-                     "): the recurrent layer sees the series in random order and cannot learn its dynamics",
-                 "Cut the series into windows first (e.g. `series.unfold(0, seq_len, 1)`) and shuffle the windows, "
-                 "or keep `shuffle=False` for a loader of consecutive time steps",
-                 std::move(hint));
-      // Only a literal `True` is edited: a name that holds True may be used elsewhere too.
-      if (model.text_of(shuffle->node, loader.cell) == "True")
-        finding.fix = engine::Fix{"Replace `shuffle=True` with `shuffle=False`", true,
-                                  {fix::replace_node(shuffle->node, loader.cell, "False")}};
+      bool first = std::none_of(hits.begin(), hits.end(), [&](const Hit& h) { return h.loader->id == loader.id; });
+      if (first) hits.push_back({&loader, &c, how, evidence, use.batch, shuffle});
+      else more[loader.id].push_back(&c);
       break;
     }
+  }
+  for (const Hit& h : hits) {
+    const Call& loader = *h.loader;
+    const Call& c = *h.call;
+    engine::ReplayHint hint;
+    hint.layer = model.layer_reached(c);
+    hint.loader = loader.id;
+    hint.facts.push_back(engine::Fact::text("regroup", h.how.rfind("is passed", 0) == 0 ? "batch_as_sequence" : "view",
+                                            model.span_of(c.args[0].node, c.cell)));
+    TSNode keyword = ts_node_parent(h.shuffle->node);
+    engine::Finding& finding = out.report(
+        model.span_of(python::is(keyword, "keyword_argument") ? keyword : h.shuffle->node, loader.cell),
+        "this loader shuffles single time steps: " + h.evidence + ", and each batch `" + h.batch + "` " + h.how +
+            " before `" + c.callee + "(...)` (cell " + std::to_string(c.cell) +
+            "): the recurrent layer sees the series in random order and cannot learn its dynamics",
+        "Cut the series into windows first (e.g. `series.unfold(0, seq_len, 1)`) and shuffle the windows, "
+        "or keep `shuffle=False` for a loader of consecutive time steps",
+        std::move(hint));
+    // Only a literal `True` is edited: a name that holds True may be used elsewhere too.
+    if (model.text_of(h.shuffle->node, loader.cell) == "True")
+      finding.fix = engine::Fix{"Replace `shuffle=True` with `shuffle=False`", true,
+                                {fix::replace_node(h.shuffle->node, loader.cell, "False")}};
+    for (const Call* again : more[loader.id])
+      out.relate(finding, model.span_of(again->args[0].node, again->cell),
+                 "another loop feeds this loader's shuffled time steps to `" + again->callee + "(...)` here");
   }
 }
 
