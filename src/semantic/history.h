@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -23,5 +24,16 @@ struct ExecutionHistory {
 };
 
 ExecutionHistory infer_history(const notebook::Notebook& nb);
+
+// The first training loss a cell's saved output prints, in the forms real notebooks use:
+// Keras progress lines (`Epoch 1/10 ... - loss: 0.4132 - val_loss: ...`), tqdm postfixes
+// (`[00:01, loss=0.41]`), `epoch 0 | loss 0.41`, `Epoch [1/10], Train Loss: 0.41`, f-strings
+// with other words around, `loss tensor(0.41, grad_fn=...)`, and a history DataFrame's `loss`
+// column. Validation and test losses are not training losses and are skipped; so are nan/inf.
+struct SavedLoss {
+  double value = 0;
+  std::string text;  // the printed words it was read from, shortened
+};
+std::optional<SavedLoss> first_training_loss(const std::string& output);
 
 }  // namespace lstmlint::semantic
