@@ -65,8 +65,17 @@ CASES = {
          [("with_reinit_loss_ratio", ">", 0.8), ("without_reinit_loss_ratio", "<", 0.5)], None),
         ({"reinit": "per_epoch", "epochs": 3}, "CONFIRMED",
          [("with_reinit_loss_ratio", ">", 0.8), ("without_reinit_loss_ratio", "<", 0.5)], None),
-        ({"reinit": "per_epoch", "epochs": 1}, "NOT CONFIRMED", [("steps_before_last_reinit", "==", 0)], None),
+        ({"reinit": "per_epoch", "epochs": 1}, "NOT CONFIRMED", [("steps_per_epoch", "==", 32)], None),
         ({"reinit": "none"}, "NOT CONFIRMED", [("without_reinit_loss_ratio", "<", 0.5)], None),
+        # The article's Example 2: a classification with the head's 2 classes, reset before every batch.
+        ({"reinit": "per_batch", "loss": "cross_entropy", "output_size": 2, "input_size": 10, "hidden_size": 20,
+          "seq_len": 30, "batch_size": 32, "dataset_length": 640, "epochs": 5, "batch_first": True}, "CONFIRMED",
+         [("with_reinit_loss_ratio", ">", 0.8), ("without_reinit_loss_ratio_at_same_step", "<", 0.5),
+          ("steps_per_epoch", "==", 20)], None),
+        ({"reinit": "none", "loss": "nll", "output_size": 5}, "NOT CONFIRMED", [("without_reinit_loss_ratio", "<", 0.5)], None),
+        ({"reinit": "per_batch", "loss": "bce", "cell": "gru"}, "CONFIRMED", [("with_reinit_loss_ratio", ">", 0.8)], None),
+        # Too few steps in the whole notebook for the reference to learn anything: the notebook cannot decide.
+        ({"reinit": "per_batch", "dataset_length": 64, "epochs": 1}, "INCONCLUSIVE", [("notebook_steps", "==", 2)], None),
     ],
     "hidden-batch-size-mismatch": [
         ({"batch_size": 32, "dataset_length": 1000}, "CONFIRMED",
