@@ -132,6 +132,17 @@ Run run(std::vector<engine::FileResult>& results, const Options& options) {
         f.replay = o;
         continue;
       }
+      // The spec builder found that the notebook's own numbers cannot decide: say why, and do
+      // not start LibTorch for it.
+      auto undecidable = std::find_if(f.spec.begin(), f.spec.end(), [](const engine::Fact& x) { return x.key == "undecidable"; });
+      if (undecidable != f.spec.end()) {
+        engine::ReplayOutcome o;
+        o.verdict = "INCONCLUSIVE";
+        json why = json::parse(undecidable->json, nullptr, false);
+        o.summary = why.is_string() ? why.get<std::string>() : undecidable->json;
+        f.replay = o;
+        continue;
+      }
       std::string id = std::to_string(i) + "." + std::to_string(j);
       json spec = json::object();
       for (const auto& fact : f.spec) spec[fact.key] = json::parse(fact.json, nullptr, false);

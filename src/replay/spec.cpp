@@ -227,20 +227,48 @@ class SpecBuilder {
     }
   }
 
-  // The first loss the flagged training cell printed, from its saved outputs.
+  // The first loss the flagged training cell printed, from its saved outputs. The comparison
+  // with fresh models can only decide on a loss printed at the first step (before any update)
+  // of a classification loss (whose fresh value, about ln(classes), does not depend on the
+  // data); anything else is stated as `undecidable`, and the client reports it INCONCLUSIVE
+  // without loading LibTorch.
+  void undecidable(const std::string& why) {
+    add(Fact::text("undecidable", why, std::nullopt, "why replay cannot decide from this notebook"));
+  }
+
   void saved_loss() {
     int cell = finding_.span.start.cell;
     if (cell < 1 || static_cast<size_t>(cell) > nb_.cells.size()) return;
     bool trains = false;
     for (const auto& c : model_.cells())
       if (c.index == cell) trains = c.trains();
-    if (!trains) return;
+    for (const Call& c : model_.calls())
+      if (c.cell == cell && (c.method == "fit" || c.method == "fit_generator" || c.method == "train_on_batch") &&
+          !c.receiver.empty() && c.qualified.rfind("sklearn", 0) != 0)
+        trains = true;
+    std::string which = "cell " + std::to_string(cell);
+    if (!trains)
+      return undecidable(which + " runs no training step replay recognises (PyTorch backward() and step(), Keras fit()): it printed no "
+                                           "loss of a training run to compare with fresh models");
     for (const auto& out : nb_.cells[static_cast<size_t>(cell - 1)].outputs) {
       auto found = semantic::first_training_loss(out.text);
       if (!found) continue;
       add(Fact::number("saved_first_loss", found->value, std::nullopt, "the cell's saved output: `" + found->text + "`"));
+      if (!found->first_step)
+        return undecidable("the first loss " + which + " printed (`" + found->text +
+                                                 "`) follows some training (an epoch, or steps past the first): a fresh "
+                                                 "model that trains as long can get as low, so it cannot tell a resumed "
+                                                 "run from a fresh one");
+      auto loss = std::find_if(facts_.begin(), facts_.end(), [](const Fact& f) { return f.key == "loss"; });
+      if (loss == facts_.end())
+        return undecidable("the notebook's loss function is not known to replay, so neither is what "
+                                             "a fresh model's first loss would be");
+      if (loss->json != "\"cross_entropy\"" && loss->json != "\"nll\"" && loss->json != "\"bce\"")
+        return undecidable("a fresh model's first " + loss->json + " loss depends on the scale of the "
+                                             "notebook's targets, which replay does not know");
       return;
     }
+    undecidable(which + "'s saved output prints no training loss");
   }
 
   // ---- where a re-initialisation runs -----------------------------------------------------

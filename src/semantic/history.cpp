@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <regex>
 #include <sstream>
 #include <unordered_set>
 
@@ -58,7 +59,7 @@ std::string word_before(const std::string& line, size_t at) {
 }
 
 bool evaluation_word(const std::string& w) {
-  return w == "val" || w == "valid" || w == "validation" || w == "test" || w == "eval" || w == "dev" ||
+  return w == "tst" || w == "val" || w == "valid" || w == "validation" || w == "test" || w == "eval" || w == "dev" ||
          w == "evaluation" || w == "best" || w == "min" || w == "lowest" || w == "avg_val" || w == "v";
 }
 
@@ -97,19 +98,43 @@ std::string shorten(std::string s) {
   return s;
 }
 
+// `BCELoss: 0.69`, `CrossEntropyLoss 2.3`: a loss class's name printed as the loss.
+bool loss_class_name(const std::string& low, size_t at) {
+  static const char* names[] = {"bce", "nll", "mse", "crossentropy", "ce", "l1", "smoothl1", "huber", "kldiv", "bcewithlogits"};
+  size_t begin = at;
+  while (begin > 0 && std::isalnum(static_cast<unsigned char>(low[begin - 1]))) --begin;
+  std::string word = low.substr(begin, at - begin);
+  return std::any_of(std::begin(names), std::end(names), [&](const char* n) { return word == n; });
+}
+
+// Whether the words before the loss count the first step: a step, batch or iteration counter
+// at 0 or 1 (`Iteration 0`, `Batch 000/266`, `step: 1,`), or a Keras progress line of batch 1
+// (`1/32 [>....] - ETA: 3s - loss:`), with no epoch counter past the first.
+bool at_first_step(const std::string& before) {
+  static const std::regex epoch(R"(epoch\D{0,3}(\d+))");
+  static const std::regex counter(R"((?:^|[^a-z])(?:iteration|iter|step|batch|minibatch)\D{0,4}(\d+))");
+  static const std::regex keras_first(R"(^\s*1/\d+ \[)");
+  auto small = [](const std::string& digits) { return digits.find_first_not_of('0') >= digits.size() - 1 && digits.back() <= '1'; };
+  std::smatch m;
+  if (std::regex_search(before, m, epoch) && !small(m[1].str())) return false;
+  if (std::regex_search(before, keras_first)) return true;
+  if (!std::regex_search(before, m, counter)) return false;
+  return small(m[1].str());
+}
+
 // `loss` as a word (or the end of `train_loss`, `training loss`) followed by a number.
 std::optional<SavedLoss> loss_in_line(const std::string& line) {
   std::string low = lower_ascii(line);
   for (size_t at = low.find("loss"); at != std::string::npos; at = low.find("loss", at + 4)) {
     size_t after = at + 4;
     if (after < low.size() && std::isalpha(static_cast<unsigned char>(low[after]))) continue;  // "losses"
-    if (at > 0 && std::isalpha(static_cast<unsigned char>(low[at - 1]))) continue;  // "closs"
+    if (at > 0 && std::isalpha(static_cast<unsigned char>(low[at - 1])) && !loss_class_name(low, at)) continue;  // "closs"
     if (evaluation_word(word_before(low, at))) continue;
     double value = 0;
     size_t end = number_after(low, after, value);
     if (end == std::string::npos) continue;
     if (end < low.size() && (low[end] == '%' || low[end] == '/')) continue;  // "loss 10/20" is a counter
-    return SavedLoss{value, shorten(line.substr(0, end))};
+    return SavedLoss{value, shorten(line.substr(0, end)), at_first_step(low.substr(0, at))};
   }
   return std::nullopt;
 }

@@ -33,6 +33,10 @@ ExecutionHistory infer_history(const notebook::Notebook& nb);
 struct SavedLoss {
   double value = 0;
   std::string text;  // the printed words it was read from, shortened
+  // Printed at the first step (`Iteration 0 | Loss 4.58`, `Epoch 1 Batch 000/266 Loss: 0.7`, a
+  // Keras progress line of batch 1): the loss before any update, which a fresh model has too.
+  // Otherwise it follows some training (an epoch's mean, step 100).
+  bool first_step = false;
 };
 std::optional<SavedLoss> first_training_loss(const std::string& output);
 
