@@ -9,7 +9,8 @@
 
 namespace lstmlint::replay {
 
-namespace {
+// Named, not anonymous: the replay executable is a unity build.
+namespace reinit_replay {
 constexpr double kStaysNear = 0.8;  // CONFIRMED: right after a re-initialisation the loss is above 0.8 x initial
 constexpr double kLearns = 0.5;     // ... while the twin without it is below 0.5 x initial
 constexpr int64_t kMaxSteps = 600;  // steps the twin may take to learn
@@ -121,9 +122,10 @@ std::vector<double> thin(const std::vector<double>& values) {
   return out;
 }
 
-}  // namespace
+}  // namespace reinit_replay
 
 void replay_weights_reinit_as_reset(Experiment& x) {
+  using namespace reinit_replay;
   Spec& spec = x.spec;
   Result& r = x.result;
   LayerConfig config = read_layer(spec);

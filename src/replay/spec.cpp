@@ -36,6 +36,7 @@ class SpecBuilder {
     // Where the re-initialisation runs comes from the loop structure around its call sites,
     // before the rule's own (assumed) schedule.
     if (finding.name == "weights-reinit-as-reset") reinit_schedule();
+    if (finding.name == "missing-zero-grad") zero_grad_schedule();
     for (const auto& f : finding.hint.facts) add(f);
   }
 
@@ -337,6 +338,20 @@ class SpecBuilder {
                      "`" + std::string(model_.text_of(site.node, site.cell)) + "` runs " + how));
       return;
     }
+  }
+
+  // Where the flagged loop zeroes gradients: once per epoch when a zero_grad() runs in a loop
+  // around the one that steps, else never (the rule fires only when no batch zeroes them).
+  void zero_grad_schedule() {
+    for (const Call& c : model_.calls()) {
+      if (c.method != "zero_grad") continue;
+      auto s = schedule_of(c, 0);
+      if (!s || s->first != "per_epoch") continue;
+      const Call& site = *s->second;
+      return add(Fact::text("zero_grad", "per_epoch", model_.span_of(site.node, site.cell),
+                            "`" + std::string(model_.text_of(site.node, site.cell)) + "` runs once per epoch"));
+    }
+    add(Fact::text("zero_grad", "never", std::nullopt, "no zero_grad() in the training loop"));
   }
 
   // ---- what the training loop states ------------------------------------------------------

@@ -146,6 +146,14 @@ CASES = {
         ({"saved_first_loss": 1.2}, "INCONCLUSIVE", [("saved_over_fresh_min", ">=", 0.1)], None),
         ({}, "INCONCLUSIVE", [("fresh_initial_loss_min", ">", 0)], None),
     ],
+    "missing-zero-grad": [
+        ({}, "CONFIRMED", [("peak_applied_over_own", ">", 2), ("peak_applied_over_own_zeroed", "<", 1.001)], None),
+        ({"zero_grad": "per_epoch", "optimizer": "sgd", "lr": 0.05, "dataset_length": 256, "batch_size": 32}, "CONFIRMED",
+         [("steps_measured", "==", 8)], None),
+        ({"zero_grad": "per_epoch", "dataset_length": 32, "batch_size": 32}, "NOT CONFIRMED", [("steps_per_epoch", "==", 1)], None),
+        ({"zero_grad": "per_batch"}, "NOT CONFIRMED", [], None),
+        ({"loss": "cross_entropy", "output_size": 3, "cell": "gru"}, "CONFIRMED", [("peak_applied_over_own", ">", 2)], None),
+    ],
     "training-resumed-on-stale-model": [
         ({"saved_first_loss": 0.0004, "loss": "mse", "target_scale": 1.0}, "CONFIRMED", [], None),
         ({"saved_first_loss": 0.9, "loss": "cross_entropy", "output_size": 5}, "INCONCLUSIVE", [], None),
