@@ -50,6 +50,7 @@ class SpecBuilder {
     if (layer && layer->keras) keras_layer(*layer);
     if (keras) {
       if (const Call* fit = finding_call("fit")) keras_fit(*fit);
+      keras_loss();
     } else {
       if (const Call* loader = chosen_loader()) {
         torch_loader(*loader);
@@ -187,6 +188,21 @@ class SpecBuilder {
     if (const Argument* x = fit.argument(0, "x"); x && !x->unpacked)
       if (auto n = semantic::first_dim_of(model_, x->node, fit.cell, fit.scope))
         add(Fact::integer("dataset_length", *n, model_.span_of(x->node, fit.cell)));
+  }
+
+  // `model.compile(loss="binary_crossentropy", ...)`: the Keras loss by its name.
+  void keras_loss() {
+    static const std::pair<const char*, const char*> names[] = {
+        {"binary_crossentropy", "bce"}, {"categorical_crossentropy", "cross_entropy"},
+        {"sparse_categorical_crossentropy", "cross_entropy"}, {"mse", "mse"}, {"mean_squared_error", "mse"},
+        {"mae", "l1"}, {"mean_absolute_error", "l1"}};
+    for (const Call& c : model_.calls()) {
+      if (c.method != "compile") continue;
+      const Argument* a = c.argument(1, "loss");
+      if (!a || a->unpacked || a->value.kind != Value::Kind::Str) continue;
+      for (const auto& [name, kind] : names)
+        if (a->value.str == name) return add(Fact::text("loss", kind, origin(a, c.cell)));
+    }
   }
 
   const Call* chosen_loader() const {

@@ -213,7 +213,7 @@ def test_determinism():
 
 
 def test_no_replay():
-    out = replay([{"id": "z", "rule": "missing-zero-grad", "spec": {}},
+    out = replay([{"id": "z", "rule": "rnn-without-grad-clipping", "spec": {}},
                   {"id": "u", "rule": "no-such-rule"},
                   {"id": 7, "rule": "error-in-output", "spec": None}])
     for r in out["results"]:
