@@ -254,8 +254,8 @@ int run_check(const CheckOptions& opts) {
   }
   if (opts.debug_tree) return debug_tree(opts);
   bool fixing = opts.fix || opts.diff;
-  if (fixing && (opts.replay || opts.write_baseline || opts.statistics || !opts.output_file.empty() || opts.fail_on != "info")) {
-    std::cerr << "error: --fix and --diff do not combine with --replay, --fail-on, --statistics, --output-file or --write-baseline\n";
+  if (fixing && (opts.replay || !opts.replay_report.empty() || opts.write_baseline || opts.statistics || !opts.output_file.empty() || opts.fail_on != "info")) {
+    std::cerr << "error: --fix and --diff do not combine with --replay, --report, --fail-on, --statistics, --output-file or --write-baseline\n";
     return 2;
   }
 
