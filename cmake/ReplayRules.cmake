@@ -78,5 +78,6 @@ target_compile_definitions(lstm-lint-replay PRIVATE LSTM_LINT_VERSION="${PROJECT
 # instantiating the same LibTorch templates (measured in the CI notes of README.md).
 set_target_properties(lstm-lint-replay PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 10)
 set(LSTM_LINT_REPLAY_BUILT ON)
-# Installed next to lstm-lint, where `--replay` looks for it first.
-install(TARGETS lstm-lint-replay RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# Installed next to lstm-lint, where `--replay` looks for it first; the Debian package
+# lstm-lint-replay is this component (cmake/Packaging.cmake).
+install(TARGETS lstm-lint-replay RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT replay)

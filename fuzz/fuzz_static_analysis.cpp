@@ -35,7 +35,7 @@ void check_location(const notebook::Notebook& nb, const Location& at, const std:
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // One linter for the whole run, as lint_all keeps one per thread across files.
-  static engine::Linter* linter = new engine::Linter(engine::Selection{});
+  static engine::Linter* linter = new engine::Linter(engine::Selection{{"ALL"}, {}, {}});
 
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::string bytes = fuzzing::decode_notebook(input).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -29,6 +29,7 @@ struct Expectation {
   int end_column = 0;
   int comment_line = 0;
   bool met = false;
+  bool related = false;  // `# ^^^ rule (related)`: a related location of one of the rule's findings
 };
 
 int columns(std::string_view s) {
@@ -48,13 +49,13 @@ std::vector<std::string> split_lines(const std::string& s) {
 }
 
 bool is_expectation_line(const std::string& line) {
-  static const std::regex re(R"(^\s*#\s*(\^+\s+[a-z0-9-]+|expect-cell:\s*[a-z0-9-]+)\s*$)");
+  static const std::regex re(R"(^\s*#\s*(\^+\s+[a-z0-9-]+(\s+\(related\))?|expect-cell:\s*[a-z0-9-]+)\s*$)");
   return std::regex_match(line, re);
 }
 
 // Expectations live in comment nodes, so a `# ^^^` inside a string is not one.
 std::vector<Expectation> read_expectations(const notebook::Notebook& nb) {
-  static const std::regex caret(R"(^(\s*#\s*)(\^+)\s+([a-z0-9-]+)\s*$)");
+  static const std::regex caret(R"(^(\s*#\s*)(\^+)\s+([a-z0-9-]+)(\s+\(related\))?\s*$)");
   static const std::regex cell_level(R"(^\s*#\s*expect-cell:\s*([a-z0-9-]+)\s*$)");
   std::vector<Expectation> out;
   python::Parser parser;
@@ -83,6 +84,7 @@ std::vector<Expectation> read_expectations(const notebook::Notebook& nb) {
           }
           int start = columns(m[1].str()) + 1;
           out.push_back({m[3].str(), cell.index, target + 1, start, start + static_cast<int>(m[2].length()), row + 1});
+          out.back().related = m[4].matched;
         }
       }
       for (TSNode c : python::children(n)) stack.push_back(c);
@@ -91,11 +93,11 @@ std::vector<Expectation> read_expectations(const notebook::Notebook& nb) {
   return out;
 }
 
-bool matches(Expectation& e, const engine::Finding& f, const notebook::Notebook& nb) {
-  if (e.met || e.rule != f.name || e.cell != f.span.start.cell) return false;
+bool matches(Expectation& e, const std::string& rule, const Span& span, bool related, const notebook::Notebook& nb) {
+  if (e.met || e.related != related || e.rule != rule || e.cell != span.start.cell) return false;
   if (e.line == 0) return true;
-  if (e.line != f.span.start.line || e.start_column != f.span.start.column) return false;
-  if (f.span.end.line == f.span.start.line) return e.end_column == f.span.end.column;
+  if (e.line != span.start.line || e.start_column != span.start.column) return false;
+  if (span.end.line == span.start.line) return e.end_column == span.end.column;
   // Multi-line finding: carets run to the end of its first line.
   auto lines = split_lines(nb.cells[static_cast<size_t>(e.cell - 1)].source);
   std::string first = lines.at(static_cast<size_t>(e.line - 1));
@@ -118,11 +120,24 @@ int run_fixture(const std::string& path) {
       return 1;
     }
   }
-  engine::Linter linter({});
+  engine::Linter linter({{"ALL"}, {}, {}});  // fixtures test every rule, opt-in ones too
   auto result = linter.lint_notebook(nb);
   int failures = 0;
   for (const auto& f : result.findings) {
-    auto it = std::find_if(expectations.begin(), expectations.end(), [&](Expectation& e) { return matches(e, f, nb); });
+    for (const auto& r : f.related) {
+      auto it = std::find_if(expectations.begin(), expectations.end(),
+                             [&](Expectation& e) { return matches(e, f.name, r.span, true, nb); });
+      if (it != expectations.end()) {
+        it->met = true;
+        continue;
+      }
+      ++failures;
+      std::cerr << "UNEXPECTED related location " << f.filename << ":cell " << r.span.start.cell << ":" << r.span.start.line
+                << ":" << r.span.start.column << "-" << r.span.end.line << ":" << r.span.end.column << " of " << f.code
+                << " [" << f.name << "]: " << r.message << "\n";
+    }
+    auto it = std::find_if(expectations.begin(), expectations.end(),
+                           [&](Expectation& e) { return matches(e, f.name, f.span, false, nb); });
     if (it != expectations.end()) {
       it->met = true;
       continue;
@@ -135,7 +150,8 @@ int run_fixture(const std::string& path) {
   for (const auto& e : expectations) {
     if (e.met) continue;
     ++failures;
-    std::cerr << "MISSING " << path << ":cell " << e.cell << ":" << e.comment_line << ": expected [" << e.rule << "]";
+    std::cerr << "MISSING " << path << ":cell " << e.cell << ":" << e.comment_line << ": expected [" << e.rule << "]"
+              << (e.related ? " related location" : "");
     if (e.line) std::cerr << " at line " << e.line << " columns " << e.start_column << "-" << e.end_column;
     std::cerr << "\n";
   }
@@ -197,6 +213,10 @@ int run_consistency(const fs::path& root) {
     std::string text = doc.str();
     if (text != rule->doc) problem(name + ": the embedded doc differs from rules/" + name + "/doc.md (rebuild)");
     if (text.rfind("# " + name + " (" + rule->code + ")", 0) != 0) problem(name + ": doc.md must start with `# " + name + " (" + rule->code + ")`");
+    // The doc says whether the rule is in the default set, as rule.json does.
+    std::string says = rule->default_on ? "\n\nOn by default.\n" : "\n\nOpt-in: not in the default rule set.";
+    if (text.find(says) == std::string::npos || text.find(says) > text.find('\n') + 1)
+      problem(name + ": doc.md's second paragraph must say `" + says.substr(2, says.find_last_not_of('\n') - 1) + "` (rule.json \"default\")");
     size_t at = 0;
     for (const char* s : sections) {
       size_t found = text.find(std::string("\n") + s + "\n", at);

@@ -63,18 +63,71 @@ std::string first_line(const std::string& text, size_t limit) {
   return line;
 }
 
+// Whether running the cell takes many steps: it trains, runs a loop, calls a notebook function
+// that loops, or fits a Keras model. A KeyboardInterrupt there stopped a long run midway.
+bool runs_long(const semantic::Model& model, int cell) {
+  const auto& info = model.cell(cell);
+  if (info.trains()) return true;
+  for (const auto& loop : model.loops())
+    if (loop.cell == cell && loop.function < 0) return true;
+  for (int id : info.calls) {
+    const auto& c = model.calls()[static_cast<size_t>(id)];
+    if (c.method == "fit" || c.method == "fit_generator" || c.method == "train_on_batch") return true;
+    if (c.target_function >= 0)
+      for (const auto& loop : model.loops())
+        if (loop.function == c.target_function) return true;
+  }
+  return false;
+}
+
+// A saved KeyboardInterrupt in a long-running (training) cell: the user stopped it, which is
+// not a failure of the code, but every output saved after it comes from a part-trained model
+// that a top-down run, running to the end, does not reproduce (docs: rules/error-in-output).
+void report_interrupt(const engine::Context& ctx, engine::Diagnostics& out, const notebook::Cell& cell, Span span) {
+  const auto& history = ctx.model.history();
+  auto count = history.count(cell.index);
+  std::string later;
+  int shown = 0, more = 0;
+  if (count)
+    for (int other : history.order) {
+      auto c = history.count(other);
+      if (!c || *c <= *count || other == cell.index) continue;
+      if (shown < 3) later += std::string(shown ? ", " : "") + "cell " + std::to_string(other) + " (In [" + std::to_string(*c) + "])";
+      else ++more;
+      ++shown;
+    }
+  if (more) later += " and " + std::to_string(more) + " more";
+  std::string message = "the run of this cell was interrupted (a saved KeyboardInterrupt" +
+                        (count ? ", In [" + std::to_string(*count) + "]" : std::string()) +
+                        "): the model was left part-trained at whatever step the interrupt hit";
+  message += later.empty() ? ", and the notebook was saved in that state: a top-down run trains to the end and "
+                             "will not reproduce what is saved"
+                           : "; " + later + " ran after it, so " + (shown == 1 ? "its" : "their") +
+                                 " saved outputs come from that part-trained model, "
+                             "which a top-down run (training to the end) will not reproduce";
+  auto& f = out.report(span, message,
+                       "Let the cell finish (fewer epochs, or stop from code with early stopping) and re-run the cells "
+                       "after it before saving, or clear the interrupted output");
+  f.severity = engine::Severity::Info;
+}
+
 }  // namespace
 
 void check_error_in_output(const engine::Context& ctx, engine::Diagnostics& out) {
   for (const auto& cell : ctx.notebook.cells) {
     if (cell.kind != notebook::CellKind::Code) continue;
     for (const auto& output : cell.outputs) {
-      // An interrupted run is the user's choice, not a failure of the code.
-      if (output.kind != notebook::OutputKind::Error || output.ename == "KeyboardInterrupt") continue;
+      if (output.kind != notebook::OutputKind::Error) continue;
       int line = traceback_line(output.traceback);
       Span span = line >= 1 && line <= static_cast<int>(ctx.model.cell(cell.index).line_starts.size())
                       ? ctx.line_span(cell.index, line)
                       : ctx.cell_head(cell.index);
+      // An interrupt is the user's choice, not a failure of the code: reported only where it
+      // stopped a long run (training), whose part-trained state the later outputs come from.
+      if (output.ename == "KeyboardInterrupt") {
+        if (runs_long(ctx.model, cell.index)) report_interrupt(ctx, out, cell, span);
+        continue;
+      }
       std::string error = output.ename + ": " + output.evalue;
       std::string message = "saved error `" + first_line(error, 160) + "`";
       std::string help = "Fix the cause, re-run the cell and save the notebook with its new output";

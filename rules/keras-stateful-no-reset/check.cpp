@@ -1,6 +1,9 @@
 // keras-stateful-no-reset: a stateful Keras RNN trained for several epochs (in one fit() or a
 // loop of fit() calls) with no reset_states() between them.
+#include <set>
+
 #include "engine/registry.h"
+#include "semantic/interpreter.h"
 #include "semantic/keras.h"
 
 namespace lstmlint::rules {
@@ -29,33 +32,52 @@ bool may_reset(const semantic::Model& model, const semantic::Argument& callbacks
   return false;
 }
 
+// One fit() of a model with a stateful layer: several epochs, or a loop of fits, with no
+// reset_states() in between.
+void judge(const engine::Context& ctx, engine::Diagnostics& out, const semantic::Call* fit) {
+  const auto& model = ctx.model;
+  if (const auto* callbacks = fit->keyword("callbacks"); callbacks && may_reset(model, *callbacks, fit->cell)) return;
+  bool unpacked = false;
+  for (const auto& a : fit->kwargs) unpacked = unpacked || a.unpacked;
+  if (unpacked) return;
+  std::string why;
+  if (!fit->loops.empty()) {
+    int loop = fit->loops.back();
+    if (model.loop_calls(loop, "reset_states") || model.loop_calls(loop, "reset_state")) return;
+    why = "is called in a loop with no `reset_states()` in it";
+  } else {
+    const auto* epochs = fit->keyword("epochs");
+    std::optional<long long> n(1);
+    if (epochs) {
+      n = epochs->value.as_int();
+      // A value the notebook computes or passes in (`epochs=cfg["epochs"]`): the model knows it.
+      if (!n)
+        if (auto v = model.values().value_of(epochs->node, fit->cell)) n = v->as_int();
+    }
+    if (!n || *n <= 1) return;
+    why = "runs " + std::to_string(*n) + " epochs in one call, and Keras does not reset a stateful layer's "
+          "states between them";
+  }
+  out.report(fit->span,
+             "`" + fit->receiver + "` has a stateful recurrent layer, and `" + fit->callee + "(...)` " + why +
+                 ": each epoch starts from the state left by the end of the previous one, so the series' end "
+                 "leaks into its beginning",
+             "Train one epoch at a time and reset in between: `for epoch in range(n): " + fit->receiver +
+                 ".fit(..., epochs=1, shuffle=False); " + fit->receiver + ".reset_states()`");
+}
+
 }  // namespace
 
 void check_keras_stateful_no_reset(const engine::Context& ctx, engine::Diagnostics& out) {
   const auto& model = ctx.model;
-  for (const auto* fit : semantic::fit_calls(model, semantic::stateful_keras_models(model))) {
-    if (const auto* callbacks = fit->keyword("callbacks"); callbacks && may_reset(model, *callbacks, fit->cell)) continue;
-    bool unpacked = false;
-    for (const auto& a : fit->kwargs) unpacked = unpacked || a.unpacked;
-    if (unpacked) continue;
-    std::string why;
-    if (!fit->loops.empty()) {
-      int loop = fit->loops.back();
-      if (model.loop_calls(loop, "reset_states") || model.loop_calls(loop, "reset_state")) continue;
-      why = "is called in a loop with no `reset_states()` in it";
-    } else {
-      const auto* epochs = fit->keyword("epochs");
-      auto n = epochs ? epochs->value.as_int() : std::optional<long long>(1);
-      if (!n || *n <= 1) continue;
-      why = "runs " + std::to_string(*n) + " epochs in one call, and Keras does not reset a stateful layer's "
-            "states between them";
-    }
-    out.report(fit->span,
-               "`" + fit->receiver + "` has a stateful recurrent layer, and `" + fit->callee + "(...)` " + why +
-                   ": each epoch starts from the state left by the end of the previous one, so the series' end "
-                   "leaks into its beginning",
-               "Train one epoch at a time and reset in between: `for epoch in range(n): " + fit->receiver +
-                   ".fit(..., epochs=1, shuffle=False); " + fit->receiver + ".reset_states()`");
+  std::set<const semantic::Call*> seen;
+  for (const auto* fit : semantic::fit_calls(model, semantic::stateful_keras_models(model)))
+    if (seen.insert(fit).second) judge(ctx, out, fit);
+  // The value-flow view: models built in functions, from layer lists or config values.
+  for (const auto& fit : model.values().keras_fits()) {
+    if (!fit.stateful.known()) continue;
+    const semantic::Call* call = model.call_for(fit.node, fit.cell);
+    if (call && !call->receiver.empty() && seen.insert(call).second) judge(ctx, out, call);
   }
 }
 

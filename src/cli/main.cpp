@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/debug_values.h"
+#include "cli/generate.h"
+#include "cli/version.h"
 #include "config/config.h"
 #include "engine/baseline.h"
 #include "engine/fail_on.h"
@@ -41,6 +43,7 @@ struct CheckOptions {
   std::vector<std::string> paths;
   std::string format = "text";
   std::vector<std::string> select;
+  std::vector<std::string> extend_select;
   std::vector<std::string> ignore;
   bool exit_zero = false;
   bool quiet = false;
@@ -77,6 +80,7 @@ config::Overrides overrides(const CheckOptions& opts) {
   config::Overrides o;
   if (opts.given.count("--select")) o.select = opts.select;
   if (opts.given.count("--ignore")) o.ignore = opts.ignore;
+  o.extend_select = opts.extend_select;
   if (opts.given.count("--fail-on")) o.fail_on = opts.fail_on;
   if (opts.given.count("--replay-budget")) o.replay_budget = opts.replay_options.budget_seconds;
   if (opts.given.count("--replay-memory")) o.replay_memory = opts.replay_options.memory_mb;
@@ -242,7 +246,7 @@ std::vector<bool> replay_files(std::vector<engine::FileResult>& results, const s
 }
 
 int run_check(const CheckOptions& opts) {
-  engine::Selection selection{opts.select, opts.ignore};
+  engine::Selection selection{opts.select, opts.extend_select, opts.ignore};
   auto unknown = selection.unknown_tokens();
   if (!unknown.empty()) {
     std::cerr << "error: unknown rule selector `" << unknown.front() << "` (see `lstm-lint rules`)\n";
@@ -342,14 +346,14 @@ int list_rules(const std::string& format) {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& r : engine::all_rules())
       all.push_back({{"code", r.code}, {"name", r.name}, {"severity", engine::severity_name(r.severity)},
-                     {"family", r.family}, {"summary", r.summary}, {"replay", r.replay}});
+                     {"family", r.family}, {"summary", r.summary}, {"replay", r.replay}, {"default", r.default_on}});
     std::cout << all.dump(2) << "\n";
     return 0;
   }
   for (const auto& r : engine::all_rules())
     std::cout << r.code << "  " << r.name << std::string(r.name.size() < 34 ? 34 - r.name.size() : 1, ' ')
               << engine::severity_name(r.severity) << std::string(9 - std::strlen(engine::severity_name(r.severity)), ' ')
-              << r.summary << "\n";
+              << (r.default_on ? "default  " : "opt-in   ") << r.summary << "\n";
   return 0;
 }
 
@@ -375,7 +379,7 @@ int clean_cache(const std::string& option) {
 // `lstm-lint [options] PATH...` means `lstm-lint check [options] PATH...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  static const char* top_level[] = {"check", "rules", "explain", "server", "debug", "clean", "stats", "--version", "-V", "--help", "-h"};
+  static const char* top_level[] = {"check", "rules", "explain", "server", "debug", "clean", "stats", "generate", "--version", "-V", "--help", "-h"};
   bool explicit_command = !args.empty() && std::any_of(std::begin(top_level), std::end(top_level),
                                                        [&](const char* t) { return args.front() == t; });
   if (!explicit_command) args.insert(args.begin(), "check");
@@ -388,73 +392,96 @@ std::vector<std::string> with_default_subcommand(int argc, char** argv) {
 int main(int argc, char** argv) {
   CLI::App app{"lstm-lint: finds the bugs that make LSTM/RNN notebooks learn nothing, leak state or crash."};
   app.name("lstm-lint");
-  app.set_version_flag("-V,--version", "lstm-lint " LSTM_LINT_VERSION);
+  app.set_version_flag("-V,--version", cli::version_line(), "Print the version and the git commit it was built from, and exit");
   app.require_subcommand(1);
+  app.footer(cli::exit_status_footer());
+  // What each option's value is, for the generated man pages and completions (cli/generate.h).
+  cli::Hints hints;
+  using cli::ValueKind;
 
   CheckOptions opts;
   auto* check = app.add_subcommand("check", "Lint notebooks (the default command)");
-  check->add_option("paths", opts.paths, "Notebooks, percent scripts (.py) or directories (searched for *.ipynb and .py with `# %%`); - reads stdin")->default_val(std::vector<std::string>{"."});
+  hints.hint(check->add_option("paths", opts.paths, "Notebooks, percent scripts (.py) or directories (searched for *.ipynb and .py with `# %%`); - reads stdin")->default_val(std::vector<std::string>{"."}), ValueKind::File, "PATH");
   std::vector<std::string> format_names;
   for (const auto& f : report::formats()) format_names.push_back(f.first);
-  check->add_option("--format", opts.format, "Output format (docs/output-formats.md)")->check(CLI::IsMember(format_names));
-  check->add_option("-o,--output-file", opts.output_file, "Write the report to this file (replaced atomically) instead of stdout");
+  hints.choose(check->add_option("--format", opts.format, "Output format (docs/output-formats.md)"), format_names, "FORMAT");
+  hints.hint(check->add_option("-o,--output-file", opts.output_file, "Write the report to this file (replaced atomically) instead of stdout"),
+             ValueKind::File, "PATH");
   check->add_flag("--statistics", opts.statistics, "Count findings per rule instead of listing them (text or json)");
-  check->add_option("--select", opts.select, "Rules to enable: codes, names or code prefixes (comma-separated)")->delimiter(',')->allow_extra_args(false);
-  check->add_option("--ignore", opts.ignore, "Rules to disable: codes, names or code prefixes (comma-separated)")->delimiter(',')->allow_extra_args(false);
+  hints.hint(check->add_option("--select", opts.select, "Rules to enable: codes, names or code prefixes (comma-separated)"), ValueKind::RuleList, "RULES")
+      ->delimiter(',')->allow_extra_args(false);
+  hints.hint(check->add_option("--extend-select", opts.extend_select,
+                               "Rules to enable in addition to the selected (by default, the default set); e.g. LSTM311"),
+             ValueKind::RuleList, "RULES")
+      ->delimiter(',')->allow_extra_args(false);
+  hints.hint(check->add_option("--ignore", opts.ignore, "Rules to disable: codes, names or code prefixes (comma-separated)"), ValueKind::RuleList, "RULES")
+      ->delimiter(',')->allow_extra_args(false);
   check->add_flag("--exit-zero", opts.exit_zero, "Exit 0 even when findings are reported");
   check->add_flag("-q,--quiet", opts.quiet, "Print findings only: no code frames, no summary");
-  check->add_option("--color", opts.color, "Colour output (NO_COLOR is honoured in auto mode)")->check(CLI::IsMember({"auto", "always", "never"}));
-  check->add_option("--stdin-filename", opts.stdin_filename, "The name to report for a notebook read from stdin");
-  check->add_option("-j,--jobs", opts.jobs, "Files linted in parallel (default: one per core); output order does not change");
+  hints.choose(check->add_option("--color", opts.color, "Colour output (NO_COLOR is honoured in auto mode)"), {"auto", "always", "never"}, "WHEN");
+  hints.hint(check->add_option("--stdin-filename", opts.stdin_filename, "The name to report for a notebook read from stdin"), ValueKind::Text, "NAME");
+  hints.hint(check->add_option("-j,--jobs", opts.jobs, "Files linted in parallel (default: one per core); output order does not change"),
+             ValueKind::Number, "N");
   check->add_flag("--debug-tree", opts.debug_tree, "Print each code cell's masked source and syntax tree");
   check->add_flag("--replay", opts.replay, "Confirm findings by experiments on a LibTorch reference model (lstm-lint-replay)");
-  check->add_option("--report", opts.replay_report,
-                    "Write the replay report (curves, measured numbers, spec) to this self-contained HTML file; implies --replay");
-  check->add_option("--replay-budget", opts.replay_options.budget_seconds, "Seconds allowed per replay experiment")
+  hints.hint(check->add_option("--report", opts.replay_report,
+                               "Write the replay report (curves, measured numbers, spec) to this self-contained HTML file; "
+                               "implies --replay"),
+             ValueKind::File, "FILE.html");
+  hints.hint(check->add_option("--replay-budget", opts.replay_options.budget_seconds, "Seconds allowed per replay experiment"),
+             ValueKind::Number, "SECONDS")
       ->check(CLI::Range(0.1, 600.0));
-  check->add_option("--replay-memory", opts.replay_options.memory_mb, "Memory limit of the replay process, in MiB")
+  hints.hint(check->add_option("--replay-memory", opts.replay_options.memory_mb, "Memory limit of the replay process, in MiB"),
+             ValueKind::Number, "MIB")
       ->check(CLI::Range(256, 65536));
-  check->add_option("--replay-executable", opts.replay_options.executable, "Path of lstm-lint-replay (default: next to lstm-lint, then PATH)");
-  check->add_option("--fail-on", opts.fail_on,
-                    "Exit 1 only for findings of this severity or above (error, warning, info: the default), or "
-                    "confirmed (findings replay confirmed; implies --replay)")
-      ->check(CLI::IsMember(engine::fail_on_names()));
-  auto* baseline = check->add_option("--baseline", opts.baseline, "Do not report the findings recorded in this file (docs/suppressions.md)");
+  hints.hint(check->add_option("--replay-executable", opts.replay_options.executable, "Path of lstm-lint-replay (default: next to lstm-lint, then PATH)"),
+             ValueKind::File, "PATH");
+  hints.choose(check->add_option("--fail-on", opts.fail_on,
+                                 "Exit 1 only for findings of this severity or above (error, warning, info: the default), or "
+                                 "confirmed (findings replay confirmed; implies --replay)"),
+               engine::fail_on_names(), "LEVEL");
+  auto* baseline = hints.hint(check->add_option("--baseline", opts.baseline, "Do not report the findings recorded in this file (docs/suppressions.md)"),
+                              ValueKind::File, "FILE");
   check->add_flag("--fix", opts.fix, "Apply the safe fixes (marked [*]) to the notebooks in place; without it nothing is written (docs/fixes.md)");
   check->add_flag("--unsafe-fixes", opts.unsafe_fixes, "Also apply (with --fix) or show (with --diff) the fixes that may change behaviour");
   check->add_flag("--diff", opts.diff, "Print the fixes as per-cell unified diffs instead of writing them; exit 1 when there is something to fix")
       ->excludes("--fix");
   check->add_flag("--write-baseline", opts.write_baseline, "Record every current finding in the --baseline file, and exit 0")->needs(baseline);
-  auto* config_file = check->add_option("--config", opts.config, "Use this configuration file for every notebook (no discovery; docs/configuration.md)");
+  auto* config_file = hints.hint(check->add_option("--config", opts.config, "Use this configuration file for every notebook (no discovery; docs/configuration.md)"),
+                                 ValueKind::File, "FILE");
   check->add_flag("--isolated", opts.isolated, "Ignore all configuration files")->excludes(config_file);
   check->add_flag("--skip-plain-py", opts.skip_plain_py, "Skip named .py files that hold no `# %%` cell marker (the pre-commit hook passes every .py)");
 
   auto* server_cmd = app.add_subcommand("server", "Language server (LSP 3.17, notebook documents) over stdio (docs/editors.md)");
-  check->add_option("--files-from", opts.corpus.files_from, "Also lint the paths listed in this file, one per line (- : stdin; docs/scale.md)");
+  hints.hint(check->add_option("--files-from", opts.corpus.files_from, "Also lint the paths listed in this file, one per line (- : stdin; docs/scale.md)"),
+             ValueKind::File, "FILE");
   check->add_flag("--null", opts.corpus.null_separated, "The --files-from list is NUL-separated (find -print0)");
-  check->add_option("--shard", opts.corpus.shard, "Lint only shard K of N (1 <= K <= N): a stable split of the files by path hash");
-  check->add_option("--cache-dir", opts.corpus.cache_dir, "Cache directory (default: LSTM_LINT_CACHE_DIR, else .lstm_lint_cache)");
+  hints.hint(check->add_option("--shard", opts.corpus.shard, "Lint only shard K of N (1 <= K <= N): a stable split of the files by path hash"),
+             ValueKind::Text, "K/N");
+  hints.hint(check->add_option("--cache-dir", opts.corpus.cache_dir, "Cache directory (default: LSTM_LINT_CACHE_DIR, else .lstm_lint_cache)"),
+             ValueKind::Directory, "DIR");
   check->add_flag("--no-cache", opts.corpus.no_cache, "Neither read nor write the cache");
   check->add_flag("-v,--verbose", opts.corpus.verbose, "Say on stderr how the cache answered (hits, misses, damaged entries)");
 
   std::string rules_format = "text";
   auto* rules = app.add_subcommand("rules", "List every rule");
-  rules->add_option("--format", rules_format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  hints.choose(rules->add_option("--format", rules_format, "Output format"), {"text", "json"}, "FORMAT");
 
   std::string which;
   auto* explain_cmd = app.add_subcommand("explain", "Print a rule's documentation");
-  explain_cmd->add_option("rule", which, "Rule code or name")->required();
+  hints.hint(explain_cmd->add_option("rule", which, "Rule code or name")->required(), ValueKind::Rule, "RULE");
 
   auto* debug_cmd = app.add_subcommand("debug", "Views for rule authors (docs/values.md)");
   auto* values_cmd = debug_cmd->add_subcommand("values", "Each name's abstract value after each cell, and every recurrent call");
   std::string values_path;
   int values_cell = 0;
-  values_cmd->add_option("notebook", values_path, "The notebook")->required();
-  values_cmd->add_option("--cell", values_cell, "Only this cell (1-based)");
+  hints.hint(values_cmd->add_option("notebook", values_path, "The notebook")->required(), ValueKind::File, "NOTEBOOK");
+  hints.hint(values_cmd->add_option("--cell", values_cell, "Only this cell (1-based)"), ValueKind::Number, "N");
   debug_cmd->require_subcommand(1);
   std::string clean_dir;
   auto* clean = app.add_subcommand("clean", "Remove the cache directory");
-  clean->add_option("--cache-dir", clean_dir, "Cache directory (default: LSTM_LINT_CACHE_DIR, else .lstm_lint_cache)");
+  hints.hint(clean->add_option("--cache-dir", clean_dir, "Cache directory (default: LSTM_LINT_CACHE_DIR, else .lstm_lint_cache)"),
+             ValueKind::Directory, "DIR");
 
   std::vector<std::string> merge_files;
   std::string merge_format = "text";
@@ -462,9 +489,19 @@ int main(int argc, char** argv) {
   auto* stats = app.add_subcommand("stats", "Statistics over json-lines outputs");
   stats->require_subcommand(1);
   auto* merge = stats->add_subcommand("merge", "Print the --statistics of the runs (e.g. shards) whose json-lines outputs are given");
-  merge->add_option("files", merge_files, "json-lines outputs of lstm-lint")->required();
-  merge->add_option("--format", merge_format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  hints.hint(merge->add_option("files", merge_files, "json-lines outputs of lstm-lint")->required(), ValueKind::File, "FILE");
+  hints.choose(merge->add_option("--format", merge_format, "Output format"), {"text", "json"}, "FORMAT");
   merge->add_flag("-q,--quiet", merge_quiet, "No summary line");
+
+  // Hidden: the build writes the man pages and completions with it (cmake/Packaging.cmake).
+  std::string generate_what, generate_shell, generate_docs, generate_date, generate_output;
+  auto* generate_cmd = app.add_subcommand("generate", "Write a man page or a shell completion script to stdout");
+  generate_cmd->group("");
+  generate_cmd->add_option("what", generate_what, "man1, man7 or completion")->required();
+  generate_cmd->add_option("shell", generate_shell, "bash, zsh or fish (for completion)");
+  generate_cmd->add_option("--docs", generate_docs, "The docs/ folder of the source tree (man1 includes parts of it)");
+  generate_cmd->add_option("--date", generate_date, "The date the man pages give");
+  generate_cmd->add_option("-o,--output", generate_output, "Write to this file (atomically; nothing on failure) instead of stdout");
 
   try {
     app.parse(with_default_subcommand(argc, argv));
@@ -476,6 +513,18 @@ int main(int argc, char** argv) {
     if (check->count(name) > 0) opts.given.insert(name);
   opts.corpus.shard_given = check->count("--shard") > 0;
   try {
+    if (*generate_cmd) {
+      std::ostringstream text;
+      int status = cli::generate(app, hints, generate_what, generate_shell, generate_docs, generate_date, text);
+      if (status != 0 || generate_output.empty()) {
+        std::cout << text.str();
+        return status;
+      }
+      std::string error = engine::write_file_atomically(generate_output, text.str());
+      if (error.empty()) return 0;
+      std::cerr << "error: cannot write " << generate_output << ": " << error << "\n";
+      return 2;
+    }
     if (*rules) return list_rules(rules_format);
     if (*explain_cmd) return explain(which);
     if (*values_cmd) return cli::debug_values(values_path, values_cell, std::cout);

@@ -166,6 +166,7 @@ void read_settings(const Reader& r, const toml::table& table, Config& c) {
   for (auto&& [key, value] : table) {
     std::string name(key.str());
     if (name == "select") c.select = r.selectors(value, name);
+    else if (name == "extend-select") c.extend_select = r.selectors(value, name);
     else if (name == "ignore") c.ignore = r.selectors(value, name);
     else if (name == "exclude") c.exclude = r.globs(value, name);
     else if (name == "severity") read_severity(r, r.table(value, name), c);
@@ -346,6 +347,11 @@ FileSettings settings_for(const Config* config, const Overrides& cli, const std:
   const Config& c = config ? *config : empty;
   s.lint.selection.select = cli.select ? *cli.select : c.select.value_or(std::vector<std::string>{});
   s.lint.selection.ignore = cli.ignore ? *cli.ignore : c.ignore.value_or(std::vector<std::string>{});
+  // extend-select adds to the select in force. A command-line --select says exactly which rules
+  // run, so it replaces the file's select and extend-select; --extend-select adds to either.
+  if (!cli.select) s.lint.selection.extend_select = c.extend_select;
+  s.lint.selection.extend_select.insert(s.lint.selection.extend_select.end(), cli.extend_select.begin(),
+                                        cli.extend_select.end());
   if (config && !c.per_file_ignores.empty()) {
     std::string rel = path == "-" ? std::string("-") : relative_to(path, c.base_dir);
     for (const auto& entry : c.per_file_ignores)

@@ -34,6 +34,7 @@ struct Config {
   std::string path;      // the file, as reported in messages
   std::string base_dir;  // absolute: globs are relative to it
   std::optional<std::vector<std::string>> select;
+  std::vector<std::string> extend_select;
   std::optional<std::vector<std::string>> ignore;
   std::map<std::string, engine::Severity> severity;  // rule code -> severity
   std::vector<PerFileIgnore> per_file_ignores;
@@ -65,6 +66,7 @@ bool pattern_matches(std::string_view pattern, std::string_view relative_path);
 // What the command line says; unset values come from the configuration, then the defaults.
 struct Overrides {
   std::optional<std::vector<std::string>> select;
+  std::vector<std::string> extend_select;  // added to the configuration's own
   std::optional<std::vector<std::string>> ignore;
   std::optional<std::string> fail_on;
   bool replay = false;  // --replay

@@ -97,6 +97,16 @@ struct Fix {
   std::vector<FileEdit> file_edits;
 };
 
+// Another place of the same root cause: one bug is one finding, its other places are related
+// locations (SARIF relatedLocations, a `note:` line in text, `related` in JSON).
+struct Related {
+  Span span;
+  std::string message;      // what this place is, e.g. "`c` is carried the same way"
+  std::string source_line;  // the cell's line at span.start
+  int raw_line = 0;         // as Finding::raw_line
+  int raw_end_line = 0;
+};
+
 struct Finding {
   std::string code;      // LSTM103
   std::string name;      // stale-optimizer
@@ -117,6 +127,7 @@ struct Finding {
   std::uint64_t content_hash = 0;  // what a baseline fingerprint is made of (engine/baseline.h)
 
   std::optional<Fix> fix;
+  std::vector<Related> related;
 
   // Replay (--replay only): the rule's hint, the spec built from it, and the outcome.
   ReplayHint hint;

@@ -45,6 +45,7 @@ const std::vector<RuleInfo>& all_rules() {
       r.summary = meta.at("summary").get<std::string>();
       r.family = meta.value("family", "");
       r.replay = meta.value("replay", false);
+      r.default_on = meta.value("default", true);
       r.after_suppressions = meta.value("after_suppressions", false);
       r.doc = e.doc;
       r.check = e.check;
@@ -118,6 +119,19 @@ Finding& Diagnostics::report(Span span, std::string message, std::string help, R
   if (const notebook::Cell* cell = cell_at(ctx_.notebook, span.end.cell)) f.raw_end_line = notebook::raw_line_of(*cell, span.end.line);
   out_.push_back(std::move(f));
   return out_.back();
+}
+
+void Diagnostics::relate(Finding& f, Span span, std::string message) const {
+  if (span.start == f.span.start) return;  // the finding's own place
+  for (const auto& r : f.related)
+    if (r.span.start == span.start) return;
+  Related r;
+  r.span = span;
+  r.message = std::move(message);
+  r.source_line = std::string(ctx_.model.line_text(span.start.cell, span.start.line));
+  if (const notebook::Cell* cell = cell_at(ctx_.notebook, span.start.cell)) r.raw_line = notebook::raw_line_of(*cell, span.start.line);
+  if (const notebook::Cell* cell = cell_at(ctx_.notebook, span.end.cell)) r.raw_end_line = notebook::raw_line_of(*cell, span.end.line);
+  f.related.push_back(std::move(r));
 }
 
 }  // namespace lstmlint::engine

@@ -34,6 +34,8 @@ class Diagnostics {
   Diagnostics(const Context& ctx, std::vector<Finding>& out) : ctx_(ctx), out_(out) {}
   // The finding just recorded, for a rule to attach its Fix to.
   Finding& report(Span span, std::string message, std::string help, ReplayHint hint = {});
+  // Another place of the same bug, attached to `f` (a finding this Diagnostics reported).
+  void relate(Finding& f, Span span, std::string message) const;
 
  private:
   const Context& ctx_;
@@ -59,6 +61,7 @@ struct RuleInfo {
   std::string summary;
   std::string family;
   bool replay = false;  // has a replay experiment
+  bool default_on = true;  // in the default rule set (rule.json "default"); others need --select
   bool after_suppressions = false;  // judges the other rules' suppressed findings, so runs last
   std::string_view doc;
   CheckFn check = nullptr;

@@ -31,14 +31,16 @@ bool skipped_directory(const std::filesystem::path& dir) {
 }  // namespace
 
 bool Selection::allows(const RuleInfo& rule) const {
-  bool selected = select.empty() || std::any_of(select.begin(), select.end(), [&](const auto& t) { return token_matches(t, rule); });
-  bool ignored = std::any_of(ignore.begin(), ignore.end(), [&](const auto& t) { return token_matches(t, rule); });
-  return selected && !ignored;
+  auto any = [&](const std::vector<std::string>& tokens) {
+    return std::any_of(tokens.begin(), tokens.end(), [&](const auto& t) { return token_matches(t, rule); });
+  };
+  bool selected = (select.empty() ? rule.default_on : any(select)) || any(extend_select);
+  return selected && !any(ignore);
 }
 
 std::vector<std::string> Selection::unknown_tokens() const {
   std::vector<std::string> unknown;
-  for (const auto* list : {&select, &ignore})
+  for (const auto* list : {&select, &extend_select, &ignore})
     for (const auto& t : *list)
       if (std::none_of(all_rules().begin(), all_rules().end(), [&](const RuleInfo& r) { return token_matches(t, r); }))
         unknown.push_back(t);

@@ -15,7 +15,10 @@ namespace lstmlint::engine {
 
 // --select / --ignore: rule codes, names or code prefixes ("LSTM1"), or "ALL".
 struct Selection {
-  std::vector<std::string> select;  // empty = all
+  // Empty: the default rule set (rules whose rule.json does not say "default": false), as
+  // ruff's default selection. "ALL" selects every rule.
+  std::vector<std::string> select;
+  std::vector<std::string> extend_select;  // added to `select` (or to the default set)
   std::vector<std::string> ignore;
   bool allows(const RuleInfo& rule) const;
   // Tokens that match no rule: a usage error worth reporting.

@@ -42,6 +42,9 @@ std::string escape_property(const std::string& text) {
 std::string message(const engine::Finding& f) {
   std::string text = "cell " + std::to_string(f.span.start.cell) + ":" + std::to_string(f.span.start.line) + ":" +
                      std::to_string(f.span.start.column) + ": " + f.message;
+  for (const auto& r : f.related)
+    text += "\nnote: cell " + std::to_string(r.span.start.cell) + ":" + std::to_string(r.span.start.line) + ":" +
+            std::to_string(r.span.start.column) + ": " + r.message;
   if (!f.help.empty()) text += "\nhelp: " + f.help;
   return text;
 }

@@ -22,6 +22,15 @@ nlohmann::ordered_json finding_json(const engine::Finding& f) {
     j["file_location"] = {{"row", f.raw_line}, {"column", f.span.start.column}};
     j["file_end_location"] = {{"row", f.raw_end_line}, {"column", f.span.end.column}};
   }
+  if (!f.related.empty()) {
+    nlohmann::ordered_json related = nlohmann::ordered_json::array();
+    for (const auto& r : f.related)
+      related.push_back({{"message", r.message},
+                         {"cell", r.span.start.cell},
+                         {"location", {{"row", r.span.start.line}, {"column", r.span.start.column}}},
+                         {"end_location", {{"row", r.span.end.line}, {"column", r.span.end.column}}}});
+    j["related"] = related;
+  }
   if (f.replay) j["replay"] = replay_json(f);
   // docs/fixes.md: edits are byte ranges of the cell's source (JSON-decoded), as ruff's
   // "fix" object with "applicability", "message" and "edits".

@@ -118,21 +118,28 @@ json fixes(const engine::Fix& fix, const std::string& path, size_t artifact) {
   return json::array({std::move(one)});
 }
 
-json result(const engine::Finding& f, const std::string& path, size_t artifact, const std::map<std::string, size_t>& rule_index) {
+// A place in the .ipynb: raw lines; no columns, as a column in the JSON text is not the column
+// in the cell, except in a percent script, whose lines are the cell's, columns included.
+json location_json(const std::string& path, size_t artifact, const Span& span, int raw_line, int raw_end_line,
+                   bool raw_columns) {
   json physical;
   physical["artifactLocation"] = artifact_location(path, artifact);
-  // Raw .ipynb lines; no columns: a column in the JSON text is not the column in the cell.
-  if (f.raw_line > 0) {
-    physical["region"] = {{"startLine", f.raw_line}};
-    if (f.raw_end_line >= f.raw_line) physical["region"]["endLine"] = f.raw_end_line;
-    if (f.raw_columns) {  // a percent script: its lines are the cell's, columns included
-      physical["region"]["startColumn"] = f.span.start.column;
-      physical["region"]["endColumn"] = f.span.end.column;
+  if (raw_line > 0) {
+    physical["region"] = {{"startLine", raw_line}};
+    if (raw_end_line >= raw_line) physical["region"]["endLine"] = raw_end_line;
+    if (raw_columns) {
+      physical["region"]["startColumn"] = span.start.column;
+      physical["region"]["endColumn"] = span.end.column;
     }
   }
   json location;
   location["physicalLocation"] = std::move(physical);
-  location["logicalLocations"] = json::array({{{"name", "cell " + std::to_string(f.span.start.cell)}, {"kind", "object"}}});
+  location["logicalLocations"] = json::array({{{"name", "cell " + std::to_string(span.start.cell)}, {"kind", "object"}}});
+  return location;
+}
+
+json result(const engine::Finding& f, const std::string& path, size_t artifact, const std::map<std::string, size_t>& rule_index) {
+  json location = location_json(path, artifact, f.span, f.raw_line, f.raw_end_line, f.raw_columns);
 
   json r;
   r["ruleId"] = f.code;
@@ -140,6 +147,19 @@ json result(const engine::Finding& f, const std::string& path, size_t artifact, 
   r["level"] = sarif_level(f.severity);
   r["message"] = {{"text", f.message}};
   r["locations"] = json::array({std::move(location)});
+  if (!f.related.empty()) {
+    json related = json::array();
+    for (size_t k = 0; k < f.related.size(); ++k) {
+      const auto& rel = f.related[k];
+      bool columns = f.raw_columns && rel.span.start.cell == rel.span.end.cell;
+      json place = location_json(path, artifact, rel.span, rel.raw_line, rel.raw_end_line, columns);
+      place["id"] = k + 1;
+      place["message"] = {{"text", rel.message}};
+      place["properties"] = {{"cell", rel.span.start.cell}, {"line", rel.span.start.line}, {"column", rel.span.start.column}};
+      related.push_back(std::move(place));
+    }
+    r["relatedLocations"] = std::move(related);
+  }
   // Code scanning tracks an alert across commits by this; it survives cells added above.
   r["partialFingerprints"] = {{"lstmLint/v1", engine::fingerprint(f, path)}};
   if (f.fix && !f.fix->file_edits.empty()) r["fixes"] = fixes(*f.fix, path, artifact);

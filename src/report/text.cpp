@@ -111,6 +111,9 @@ void write_text(std::ostream& out, const std::vector<engine::FileResult>& result
     for (const auto& f : r.findings) {
       out << finding_line(f, options.color, options.unsafe_fixes) << "\n";
       if (!options.quiet) write_frame(out, f, p);
+      for (const auto& r : f.related)
+        out << p.cyan() << "note" << p.reset() << ": " << f.filename << ":cell " << r.span.start.cell << ":" << r.span.start.line
+            << ":" << r.span.start.column << ": " << r.message << "\n";
       write_replay_text(out, f, options.color, options.quiet);
       if (!options.quiet) out << "\n";
     }

@@ -56,6 +56,8 @@ const std::string& tool_identity() {
 void options_into(Hasher& h, const engine::FileOptions& options) {
   h.field("select");
   for (const auto& s : options.selection.select) h.field(s);
+  h.field("extend-select");
+  for (const auto& s : options.selection.extend_select) h.field(s);
   h.field("ignore");
   for (const auto& s : options.selection.ignore) h.field(s);
   h.field("severity");
@@ -185,6 +187,12 @@ std::string encode_findings(const engine::FileResult& result) {
                         {"k", f.content_hash}};
     if (f.execution_count) j["e"] = *f.execution_count;
     if (f.raw_columns) j["rc"] = true;  // a percent script's columns are the file's columns
+    if (!f.related.empty()) {
+      nlohmann::json related = nlohmann::json::array();
+      for (const auto& r : f.related)
+        related.push_back({span_json(r.span), r.message, r.source_line, r.raw_line, r.raw_end_line});
+      j["rel"] = std::move(related);
+    }
     if (f.fix) {
       nlohmann::json edits = nlohmann::json::array();
       for (const auto& e : f.fix->edits) edits.push_back({e.cell, e.begin, e.end, e.text, e.cell_hash});
@@ -218,6 +226,10 @@ std::optional<engine::FileResult> decode_findings(const std::string& bytes, cons
       f.content_hash = j.at("k").get<std::uint64_t>();
       if (j.contains("e")) f.execution_count = j.at("e").get<long long>();
       f.raw_columns = j.contains("rc") && j.at("rc").get<bool>();
+      if (j.contains("rel"))
+        for (const auto& r : j.at("rel"))
+          f.related.push_back({json_span(r.at(0)), r.at(1).get<std::string>(), r.at(2).get<std::string>(),
+                               r.at(3).get<int>(), r.at(4).get<int>()});
       if (j.contains("x")) {
         const auto& x = j.at("x");
         engine::Fix fix;

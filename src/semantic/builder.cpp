@@ -70,8 +70,11 @@ class Builder {
   // replay specs for them), scikit-learn scalers and random splits: a notebook with none of them has
   // nothing to ask it.
   bool names_torch_recurrent_layer() const {
-    for (const auto& r : m_.recurrent_layers_)
+    for (const auto& r : m_.recurrent_layers_) {
       if (!r.keras) return true;
+      // keras-stateful-*: what reaches fit() from a layer that is (or may be) stateful
+      if (r.stateful.as_bool() != std::optional<bool>(false)) return true;
+    }
     auto recurrent = [](const std::string& q) {
       return q == "torch.nn.LSTM" || q == "torch.nn.GRU" || q == "torch.nn.RNN" || q == "torch.nn.LSTMCell" ||
              q == "torch.nn.GRUCell" || q == "torch.nn.RNNCell";

@@ -198,6 +198,7 @@ Ref join(const Ref& a, const Ref& b) {
       }
       if (a->graph != b->graph) v->graph = -2;
       v->windowed = a->windowed && b->windowed;
+      if (a->swapped.node.id != b->swapped.node.id) v->swapped = {};
       return v;
     }
     case Kind::Module:
@@ -1466,7 +1467,9 @@ class Interpreter {
   // Whether rows `[:n]` / `[n:]` split a value with data provenance: 2 head, 3 tail, 0 not a split.
   // Shifts by a few rows (`x[:-1]`, `y[1:]`, `x[:-T]` for targets) and windows (`x[i:i + T]`) are not.
   int split_of(const Ref& t, const std::vector<TSNode>& idx) {
-    if (t->part == 0 && t->fitted == 0) return 0;
+    // Any array's leading or trailing rows are a part of it, whatever it holds (a generated
+    // series too): a scaler fit on them is not fit on the whole.
+    if (t->part == 0 && t->fitted == 0 && t->kind != Kind::Tensor) return 0;
     if (idx.empty() || !is(idx[0], "slice")) return 0;
     auto p = slice_parts(idx[0]);
     if (!null(p.step)) return 0;
@@ -1860,6 +1863,7 @@ class Interpreter {
         if (name == "to" || name == "cuda" || name == "cpu" || name == "train" || name == "eval" || name == "double" ||
             name == "float")
           return self;
+        if (self->kind_name.rfind("Keras", 0) == 0) return keras_model_method(self, name, args, site);
         if (name == "add" && self->kind_name == "Sequential" && !args.pos.empty()) {
           auto s = self->store;
           auto layers = s->fields["layers"];
@@ -1868,6 +1872,9 @@ class Interpreter {
           s->fields["layers"] = l;
           return constant(Value::none());
         }
+        return unknown();
+      case Kind::Dataset:
+        if (self->qualified == "tensorflow.data.Dataset") return tf_dataset_method(self, name, site);
         return unknown();
       case Kind::Super: {
         // super().__init__(...) / super().forward(...): the notebook base's method, if any.
@@ -2062,6 +2069,22 @@ class Interpreter {
           if (k.size() >= 2 && k.front() == '\'') obj->store->fields[k.substr(1, k.size() - 2)] = v;
       return obj;
     }
+    bool keras = q.rfind("keras.", 0) == 0 || q.rfind("tensorflow.keras.", 0) == 0 || q.rfind("tensorflow.python.keras.", 0) == 0;
+    if (keras) {
+      static const std::unordered_set<std::string> layers = {"LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU", "ConvLSTM2D",
+                                                             "Bidirectional", "TimeDistributed", "Sequential"};
+      if (layers.count(last)) return keras_layer(q, last, args, site);
+      if (last == "timeseries_dataset_from_array") {
+        auto d = tf_dataset();
+        const Ref* shuffle = args.keyword("shuffle");
+        if (shuffle && (*shuffle)->as_bool() == true) d->store->written["shuffle"] = origin(args.node(99, "shuffle"));
+        return d;
+      }
+    }
+    if (q == "tensorflow.data.Dataset.from_tensor_slices" || q == "tensorflow.data.Dataset.from_tensors" ||
+        q == "tensorflow.data.Dataset.from_generator" || q == "tensorflow.data.Dataset.zip" ||
+        q == "tensorflow.data.Dataset.range")
+      return tf_dataset();
     if (torch && (q.find(".nn.") != std::string::npos) && !last.empty() && std::isupper(static_cast<unsigned char>(last[0])))
       return torch_layer(q, last, args, site);
     if (q.find("DataLoader") != std::string::npos && torch) {
@@ -2174,6 +2197,90 @@ class Interpreter {
       return constant(Value::of_int(*best));
     }
     if (name == "print") return constant(Value::none());
+    return unknown();
+  }
+
+  // Keras recurrent layers and the wrappers and models that hold them: what keras-stateful-*
+  // ask is whether a stateful layer reaches a fit(), and what that fit is fed.
+  Ref keras_layer(const std::string& q, const std::string& kind, Args& args, TSNode site) {
+    auto l = make(Kind::Layer);
+    l->qualified = q;
+    l->kind_name = "Keras" + kind;
+    l->store = std::make_shared<Store>();
+    l->origin = origin(site);
+    auto& f = l->store->fields;
+    if (kind == "Sequential") {
+      Ref layers = args.pos.empty() ? (args.keyword("layers") ? *args.keyword("layers") : list_of({})) : args.pos[0];
+      f["layers"] = layers->kind == Kind::List ? layers : (args.unpacked ? unknown() : list_of({}));
+    } else if (kind == "Bidirectional" || kind == "TimeDistributed") {
+      f["layer"] = args.pos.empty() ? (args.keyword("layer") ? *args.keyword("layer") : unknown()) : args.pos[0];
+    } else {
+      const Ref* stateful = args.keyword("stateful");
+      f["stateful"] = stateful ? *stateful : (args.unpacked ? unknown() : constant(Value::of_bool(false)));
+      if (stateful) l->store->written["stateful"] = origin(args.node(99, "stateful"));
+    }
+    return l;
+  }
+
+  // The constructor of a stateful recurrent layer somewhere in a Keras model, or none.
+  static Origin keras_stateful(const Ref& v, int depth = 0) {
+    if (!v || depth > 4 || v->kind != Kind::Layer || v->kind_name.rfind("Keras", 0) != 0) return {};
+    if (v->kind_name == "KerasSequential") {
+      Ref layers = v->field("layers");
+      if (!layers || layers->kind != Kind::List) return {};
+      for (const auto& item : layers->store->items)
+        if (Origin o = keras_stateful(item, depth + 1); o.known()) return o;
+      return keras_stateful(layers->store->element, depth + 1);
+    }
+    if (Ref inner = v->field("layer")) return keras_stateful(inner, depth + 1);
+    Ref stateful = v->field("stateful");
+    return stateful && stateful->as_bool() == true ? v->origin : Origin{};
+  }
+
+  std::shared_ptr<AValue> tf_dataset() {
+    auto d = make(Kind::Dataset);
+    d->qualified = "tensorflow.data.Dataset";
+    d->store = std::make_shared<Store>();
+    return d;
+  }
+
+  // Methods of a tf.data pipeline: shuffle() marks the copy it returns; the others keep what
+  // the pipeline is.
+  Ref tf_dataset_method(const Ref& ds, const std::string& name, TSNode site) {
+    static const std::unordered_set<std::string> keep = {"batch", "prefetch", "cache", "repeat", "map", "padded_batch",
+                                                         "unbatch", "take", "skip", "filter", "window", "flat_map",
+                                                         "apply", "with_options", "rebatch"};
+    if (name == "shuffle") {
+      auto d = tf_dataset();
+      *d->store = *ds->store;
+      d->store->written["shuffle"] = origin(site);
+      return d;
+    }
+    return keep.count(name) ? ds : unknown();
+  }
+
+  // fit / reset_states and the rest on a Keras model: fits are events for the rules.
+  Ref keras_model_method(const Ref& m, const std::string& name, Args& args, TSNode site) {
+    if (name == "add" && m->kind_name == "KerasSequential" && !args.pos.empty()) {
+      Ref layers = m->field("layers");
+      if (!layers || layers->kind != Kind::List) return constant(Value::none());
+      std::const_pointer_cast<AValue>(layers)->store->items.push_back(args.pos[0]);
+      return constant(Value::none());
+    }
+    if (name == "fit" || name == "fit_generator") {
+      KerasFit fit;
+      fit.cell = cell_;
+      fit.node = site;
+      fit.model = m;
+      fit.x = args.pos.empty() ? (args.keyword("x") ? *args.keyword("x") : unknown()) : args.pos[0];
+      fit.stateful = keras_stateful(m);
+      if (fit.x->kind == Kind::Dataset && fit.x->store) {
+        auto it = fit.x->store->written.find("shuffle");
+        if (it != fit.x->store->written.end()) fit.shuffled = it->second;
+      }
+      if (out_.keras_fits_.size() < 4096) out_.keras_fits_.push_back(std::move(fit));
+      return unknown();  // a History
+    }
     return unknown();
   }
 
@@ -2422,6 +2529,28 @@ class Interpreter {
       }
       return to_tensor(a0, site);
     }
+    // Running sums and differences along an axis: the same data and provenance (a cumsum of
+    // the whole series is still the whole series).
+    if (numpy && (last == "cumsum" || last == "cumprod" || last == "diff") && !args.pos.empty() && a0->kind == Kind::Tensor) {
+      auto out = std::make_shared<AValue>(*a0);
+      out->graph = -1;
+      out->swapped = {};
+      const Ref* axis = args.get(1, "axis");
+      if (last != "diff" && !axis && out->shape.size() != 1) {
+        out->shape.clear();  // flattened
+        out->ranked = false;
+      }
+      if (last == "diff") {  // one shorter along the axis (the last, by default)
+        long long r = static_cast<long long>(out->shape.size());
+        long long d = axis ? (*axis)->as_int().value_or(-999) : -1;
+        if (d == -999 || !out->ranked) return tensor({}, false);
+        if (d < 0) d += r;
+        if (d < 0 || d >= r) return tensor({}, false);
+        auto& dim = out->shape[static_cast<size_t>(d)];
+        dim = Dim{dim.size && *dim.size > 0 ? std::optional<long long>(*dim.size - 1) : std::nullopt, ""};
+      }
+      return out;
+    }
     if (last == "stack" || last == "cat" || last == "concatenate" || last == "vstack" || last == "hstack") {
       const Ref* axis = args.get(1, numpy ? "axis" : "dim");
       long long dim = axis ? (*axis)->as_int().value_or(-999) : 0;
@@ -2471,7 +2600,8 @@ class Interpreter {
       if (!shape) return tensor({}, false);
       Args a;
       a.pos.push_back(*shape);
-      return reshape(to_tensor(a0, site), a);
+      Ref in = to_tensor(a0, site);
+      return mark_swap(in, reshape(in, a), site);
     }
     if (last == "squeeze" && numpy) return squeeze(to_tensor(a0, site), args.get(1, "axis"));
     if (last == "transpose" && numpy && args.pos.size() == 1) {
@@ -2484,7 +2614,8 @@ class Interpreter {
     }
     static const std::unordered_set<std::string> elementwise = {"sin", "cos", "exp", "log", "tanh", "sigmoid", "abs",
                                                                 "sqrt", "relu", "clamp", "clip", "log1p", "round",
-                                                                "nan_to_num", "softmax", "dropout", "detach"};
+                                                                "nan_to_num", "softmax", "dropout", "detach", "log2",
+                                                                "log10", "expm1", "square", "negative"};
     if (elementwise.count(last) && a0->kind == Kind::Tensor) return strip(a0);
     return unknown();
   }
@@ -2571,6 +2702,28 @@ class Interpreter {
     return out;
   }
 
+  // A view whose first two sizes are the input's first two, exchanged, with everything after
+  // them kept: the shape of a transpose, but the memory of the original. Only sizes that are
+  // known, above 1 and different prove it (a (4, 4) view says nothing).
+  Ref mark_swap(const Ref& in, const Ref& out, TSNode site) {
+    if (!in || !out || in->kind != Kind::Tensor || out->kind != Kind::Tensor || !in->ranked || !out->ranked) return out;
+    if (in->shape.size() < 2 || out->shape.size() != in->shape.size()) return out;
+    auto a = in->shape[0].size, b = in->shape[1].size;
+    if (!a || !b || *a <= 1 || *b <= 1 || *a == *b) return out;
+    if (out->shape[0].size != b || out->shape[1].size != a) return out;
+    for (size_t i = 2; i < in->shape.size(); ++i)
+      if (!in->shape[i].size || in->shape[i].size != out->shape[i].size) return out;
+    auto w = std::const_pointer_cast<AValue>(out);
+    w->swapped = origin(site);
+    auto sizes = [](const std::vector<Dim>& dims) {
+      std::string s = "(";
+      for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(*dims[i].size);
+      return s + ")";
+    };
+    w->swapped_why = sizes(in->shape) + " viewed as " + sizes(out->shape);
+    return out;
+  }
+
   Ref tensor_method(const Ref& t, const std::string& name, Args& args, TSNode site) {
     static const std::unordered_set<std::string> same = {
         "float", "double", "long", "int", "to", "cuda", "cpu", "contiguous", "clone", "numpy",
@@ -2603,7 +2756,7 @@ class Interpreter {
     if (name == "dim" || name == "ndimension") return t->ranked ? constant(Value::of_int(static_cast<long long>(t->shape.size()))) : unknown();
     if (name == "view" || name == "reshape") {
       if (args.pos.size() == 1 && args.pos[0]->kind == Kind::Const && args.pos[0]->constant.kind != Value::Kind::Int) return unknown();
-      return reshape(t, args);
+      return mark_swap(t, reshape(t, args), site);
     }
     if (name == "unsqueeze") {
       const Ref* d = args.get(0, "dim");

@@ -76,6 +76,10 @@ struct AValue {
   int fitted = 0;           // derives from the output of scaler_fits()[fitted - 1], fit on the whole data
   Origin graph_origin;      // the recurrent call that produced it
   bool windowed = false;    // windows cut from one series
+  // Made by a view/reshape that put the input's axes 0 and 1 in each other's place without
+  // moving the data (`x.view(T, B, F)` of a (B, T, F) tensor): the site, and the sizes swapped.
+  Origin swapped;
+  std::string swapped_why;  // "(32, 30, 10) viewed as (30, 32, 10)"
   // Module/Layer/Loader: qualified name ("torch.nn.LSTM"); Layer: kind ("LSTM")
   std::string qualified;
   std::string kind_name;
@@ -138,6 +142,17 @@ struct StateChain {
   std::vector<std::pair<const void*, int>> loops;
 };
 
+// `model.fit(...)` on a Keras model the interpreter built (`Sequential`, `.add`, through
+// functions that build and return it).
+struct KerasFit {
+  int cell = 0;
+  TSNode node{};    // the fit call
+  Ref model;        // the Keras model value
+  Ref x;            // what it is fed (first argument or x=)
+  Origin stateful;  // the constructor of a stateful recurrent layer of the model, when one is
+  Origin shuffled;  // x is a tf.data pipeline shuffled there (`.shuffle(...)`, shuffle=True)
+};
+
 struct InterpreterBudget {
   int max_call_depth = 8;
   int max_loop_depth = 4;
@@ -155,6 +170,7 @@ class Interpretation {
   const StateChain& chain(int id) const { return chains_.at(static_cast<size_t>(id)); }
   const std::vector<ScalerFitEvent>& scaler_fits() const { return scaler_fits_; }
   const std::vector<LeakingSplit>& leaking_splits() const { return leaking_splits_; }
+  const std::vector<KerasFit>& keras_fits() const { return keras_fits_; }
   // Module-level names bound in each cell, with their values after the cell ran.
   const std::vector<std::pair<std::string, Ref>>& cell_names(int cell) const;
   bool exhausted() const { return exhausted_; }  // a budget ran out somewhere
@@ -175,6 +191,7 @@ class Interpretation {
   std::vector<StateChain> chains_{StateChain{}};  // 0: no chain
   std::vector<ScalerFitEvent> scaler_fits_;
   std::vector<LeakingSplit> leaking_splits_;
+  std::vector<KerasFit> keras_fits_;
   std::vector<std::vector<std::pair<std::string, Ref>>> cell_names_;
   bool exhausted_ = false;
   long long steps_ = 0;

@@ -313,6 +313,11 @@ struct Server::State {
     // Related places: where the values the finding rests on are stated (replay's facts).
     json related = json::array();
     std::set<std::pair<int, int>> seen;
+    for (const auto& rel : f.related) {  // the same bug's other places
+      auto where = related_location(a, rel.span);
+      if (!where || !seen.insert({rel.span.start.cell, rel.span.start.line}).second) continue;
+      related.push_back({{"location", *where}, {"message", rel.message}});
+    }
     for (const auto& fact : f.spec) {
       if (!fact.origin || !seen.insert({fact.origin->start.cell, fact.origin->start.line}).second) continue;
       auto where = related_location(a, *fact.origin);

@@ -81,7 +81,12 @@ run --format concise -q proj/draft_1.ipynb proj/scratch/x.ipynb
 expect "exclude: notebooks given by name are linted" "proj/draft_1.ipynb LSTM201" "proj/scratch/x.ipynb LSTM201"
 
 run --format concise -q --isolated proj
-expect "--isolated: no configuration at all" \
+expect "--isolated: no configuration at all (the default set: LSTM107 is opt-in)" \
+  "proj/draft_1.ipynb LSTM201" "proj/scratch/x.ipynb LSTM201" "proj/st.ipynb LSTM201" \
+  "proj/sub/deep/dir/ooo2.ipynb LSTM101" "proj/sub/deep/st2.ipynb LSTM201" "proj/sub/ooo.ipynb LSTM101" \
+  "proj/sub/st.ipynb LSTM201"
+run --format concise -q --isolated --extend-select LSTM107 proj
+expect "--isolated --extend-select LSTM107: the opt-in rule too" \
   "proj/draft_1.ipynb LSTM201" "proj/other/unx.ipynb LSTM107" "proj/scratch/x.ipynb LSTM201" "proj/st.ipynb LSTM201" \
   "proj/sub/deep/dir/ooo2.ipynb LSTM101" "proj/sub/deep/st2.ipynb LSTM201" "proj/sub/ooo.ipynb LSTM101" \
   "proj/sub/st.ipynb LSTM201" "proj/top.ipynb LSTM107"
@@ -93,8 +98,27 @@ expect "--config: one file for every notebook, no exclude from the others" \
 
 run --format concise -q --select LSTM201 proj/sub
 expect "CLI --select replaces the configuration's select" "proj/sub/deep/st2.ipynb LSTM201" "proj/sub/st.ipynb LSTM201"
-run --format concise -q --ignore LSTM201 proj/top.ipynb proj/st.ipynb
+run --format concise -q --ignore LSTM201 --extend-select LSTM107 proj/top.ipynb proj/st.ipynb
 expect "CLI --ignore replaces the configuration's ignore" "proj/top.ipynb LSTM107"
+
+# ---- extend-select: adds to the default set or to select; a CLI --select drops it ----------
+E=$T/ext
+mkdir -p "$E"
+printf 'extend-select = ["unexecuted-cell"]\n' >"$E/.lstm-lint.toml"
+cp "$UNX" "$E/unx.ipynb"
+cp "$ST" "$E/st.ipynb"
+run --format concise -q ext
+expect "extend-select in a file adds the opt-in rule to the default set" "ext/st.ipynb LSTM201" "ext/unx.ipynb LSTM107"
+run --format concise -q --select LSTM201 ext
+expect "a CLI --select drops the file's extend-select" "ext/st.ipynb LSTM201"
+run --format concise -q --select LSTM201 --extend-select LSTM107 ext
+expect "--extend-select adds to a CLI --select" "ext/st.ipynb LSTM201" "ext/unx.ipynb LSTM107"
+printf 'select = ["LSTM2"]\nextend-select = ["LSTM107"]\n' >"$E/.lstm-lint.toml"
+run --format concise -q ext
+expect "extend-select adds to the file's select" "ext/st.ipynb LSTM201" "ext/unx.ipynb LSTM107"
+printf 'extend-select = ["LSTM9"]\n' >"$E/.lstm-lint.toml"
+run --format concise -q ext
+check "an unknown extend-select selector is a configuration error" grep -q "'extend-select': unknown rule selector \"LSTM9\"" "$T/err"
 run --format concise -q --select ALL proj/sub/deep/dir/ooo2.ipynb
 expect "per-file-ignores still apply under a CLI --select" ""
 

@@ -30,11 +30,12 @@ def records(data):
 
 
 with tempfile.TemporaryDirectory() as tmp:
-    single = subprocess.run([binary, "--no-cache", "-j1", "--format", "json-lines", corpus],
+    # Every rule (opt-in ones too), so that there are many findings to compare.
+    single = subprocess.run([binary, "--no-cache", "--select", "ALL", "-j1", "--format", "json-lines", corpus],
                             stdout=subprocess.PIPE, cwd=tmp)
     check("single run exits 1 (findings)", single.returncode == 1)
     dask = subprocess.run([sys.executable, driver, "--lstm-lint", binary, "--local-workers", "2", "--shards", "6",
-                           "--", "--no-cache", "-j1", corpus], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           "--", "--no-cache", "--select", "ALL", "-j1", corpus], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           cwd=tmp, timeout=50)
     sys.stderr.write(dask.stderr.decode(errors="replace")[-2000:])
     check("dask run exits 1 (findings)", dask.returncode == 1)

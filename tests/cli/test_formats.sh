@@ -61,7 +61,7 @@ PY
 check "github: a load error exits 2" test $rc -eq 2
 check "github: error severity, raw line 4" grep -q '^::error file=undefined.ipynb,line=4,endLine=4,title=LSTM102 undefined-in-top-down-run::cell 1:1:7: ' "$T/gh"
 check "github: load error line" grep -qx '::error file=broken.ipynb,title=lstm-lint could not read this notebook::invalid JSON.*' "$T/gh"
-"$BIN" --format github unexecuted.ipynb > "$T/gh"
+"$BIN" --format github --extend-select LSTM107 unexecuted.ipynb > "$T/gh"
 check "github: info is a notice" grep -q '^::notice file=unexecuted.ipynb,line=[0-9]*,endLine=[0-9]*,title=LSTM107 unexecuted-cell::cell 2:' "$T/gh"
 
 # --- junit: parsed as XML; counts; one failure per finding; control characters dropped
@@ -191,12 +191,13 @@ check "--statistics: clean" test $rc -eq 0 -a "$(cat "$T/stats")" = "All checks 
 # --- --fail-on: exit 1 only for a finding at or above the threshold
 status() { "$BIN" "$@" > /dev/null 2>&1; echo $?; }
 check "default: a warning fails" test "$(status ooo.ipynb)" -eq 1
-check "default: an info fails" test "$(status unexecuted.ipynb)" -eq 1
+check "default: an opt-in rule's info does not run" test "$(status unexecuted.ipynb)" -eq 0
+check "default: an info fails" test "$(status --extend-select LSTM107 unexecuted.ipynb)" -eq 1
 check "--fail-on error: a warning passes" test "$(status --fail-on error ooo.ipynb)" -eq 0
 check "--fail-on error: an error fails" test "$(status --fail-on error undefined.ipynb)" -eq 1
 check "--fail-on warning: a warning fails" test "$(status --fail-on warning ooo.ipynb)" -eq 1
-check "--fail-on warning: an info passes" test "$(status --fail-on warning unexecuted.ipynb)" -eq 0
-check "--fail-on info: an info fails" test "$(status --fail-on info unexecuted.ipynb)" -eq 1
+check "--fail-on warning: an info passes" test "$(status --fail-on warning --extend-select LSTM107 unexecuted.ipynb)" -eq 0
+check "--fail-on info: an info fails" test "$(status --fail-on info --extend-select LSTM107 unexecuted.ipynb)" -eq 1
 check "--fail-on error: still reports the warning" grep -q LSTM101 < <("$BIN" --fail-on error ooo.ipynb)
 check "--fail-on: a load error still exits 2" test "$(status --fail-on error broken.ipynb ooo.ipynb)" -eq 2
 check "--fail-on: unknown value is a usage error" test "$(status --fail-on severe ooo.ipynb)" -eq 2

@@ -341,6 +341,6 @@ TEST_CASE("the linter applies per-file severities and selections", "[config][eng
   REQUIRE(raised.size() == 1);
   CHECK(raised[0].severity == engine::Severity::Error);
 
-  linter.configure({{{"LSTM101"}, {"out-of-order-execution"}}, {}});
+  linter.configure({{{"LSTM101"}, {}, {"out-of-order-execution"}}, {}});
   CHECK(linter.lint_notebook(nb).findings.empty());
 }
