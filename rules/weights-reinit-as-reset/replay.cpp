@@ -1,39 +1,67 @@
-// Replay of weights-reinit-as-reset: the notebook's model trained twice on the same batches of a
-// learnable task (next value of noisy sine waves) with its loss and optimizer, once
-// re-initialising the recurrent weights where the notebook does and once not.
+// Replay of weights-reinit-as-reset: the notebook's model, loss and optimizer trained on a task it
+// can learn (a regression or a classification, as the notebook's loss says), first without
+// re-initialisation until it has demonstrably learned, then for as many steps re-initialising the
+// recurrent weights where the notebook does (before every batch, or at the start of every epoch).
+#include <algorithm>
 #include <cmath>
 
 #include "replay_engine/replay.h"
 
 namespace lstmlint::replay {
 
-namespace {
-constexpr double kStaysNear = 0.8;   // CONFIRMED: with re-initialisation the loss stays above 0.8 x initial
-constexpr double kLearns = 0.5;      // ... while without it falls below 0.5 x initial
-// About 0.2 s of CPU per training run at the default sizes: 24 steps in all, at least 6 per epoch.
-constexpr int64_t kTotalSteps = 24;
-constexpr int64_t kMinStepsPerEpoch = 6;
-constexpr int64_t kPoolBatches = 4;  // the same batches are cycled through in both runs
-constexpr int64_t kMaxTaskSeqLen = 16;
+// Named, not anonymous: the replay executable is a unity build.
+namespace reinit_replay {
+constexpr double kStaysNear = 0.8;  // CONFIRMED: right after a re-initialisation the loss is above 0.8 x initial
+constexpr double kLearns = 0.5;     // ... while the twin without it is below 0.5 x initial
+constexpr int64_t kMaxSteps = 600;  // steps the twin may take to learn
+constexpr int64_t kEvalEvery = 5;   // the twin's pool loss is measured every 5 steps
+constexpr int64_t kPoolBatches = 8; // the same batches are cycled through in both runs
+constexpr int64_t kMaxTaskSeqLen = 64;
 constexpr double kMaxStepFlops = 3e7;
+constexpr size_t kCurvePoints = 120;
 
 struct Task {
-  std::vector<torch::Tensor> inputs, targets;  // inputs in the layer's layout; targets (batch, 1)
+  std::vector<torch::Tensor> inputs, targets;  // inputs in the layer's layout
+  std::string description;
 };
 
-// Each sample: sin(w t + phase), one phase offset per feature, small noise; target: the next value
-// of feature 0.
-Task make_task(const LayerConfig& config, int64_t seq_len, int64_t batch) {
+torch::Tensor to_layout(const LayerConfig& config, const torch::Tensor& batch_time_feature) {
+  return config.batch_first ? batch_time_feature.contiguous() : batch_time_feature.transpose(0, 1).contiguous();
+}
+
+// Regression: noisy sine waves, one phase offset per feature; target: the next value of feature 0.
+Task regression_task(const LayerConfig& config, int64_t seq_len, int64_t batch, int64_t width) {
   Task task;
+  task.description = "predict the next value of noisy sine waves";
   for (int64_t b = 0; b < kPoolBatches; ++b) {
     torch::Tensor w = torch::rand({batch, 1, 1}) * 0.4 + 0.1;
     torch::Tensor phase = torch::rand({batch, 1, 1}) * 2 * M_PI;
     torch::Tensor t = torch::arange(seq_len + 1, torch::kFloat).view({1, -1, 1});
     torch::Tensor offsets = torch::arange(config.input_size, torch::kFloat).view({1, 1, -1}) * 0.5;
     torch::Tensor wave = torch::sin(w * t + phase + offsets) + 0.05 * torch::randn({batch, seq_len + 1, config.input_size});
-    torch::Tensor x = wave.slice(1, 0, seq_len);
-    task.inputs.push_back(config.batch_first ? x.contiguous() : x.transpose(0, 1).contiguous());
-    task.targets.push_back(wave.select(1, seq_len).select(1, 0).unsqueeze(1).contiguous());
+    task.inputs.push_back(to_layout(config, wave.slice(1, 0, seq_len)));
+    task.targets.push_back(wave.select(1, seq_len).select(1, 0).unsqueeze(1).expand({batch, width}).contiguous());
+  }
+  return task;
+}
+
+// Classification: random sequences whose class is the bucket (equal shares) of the mean of
+// feature 0 over time; `classes` buckets, as many as the notebook's head has outputs.
+Task classification_task(const LayerConfig& config, int64_t seq_len, int64_t batch, int64_t classes,
+                         const LossFn& loss, int64_t width) {
+  Task task;
+  task.description = "classify random sequences by the mean of their first feature into " + std::to_string(classes) +
+                     " equal-share classes";
+  std::vector<torch::Tensor> xs;
+  for (int64_t b = 0; b < kPoolBatches; ++b) xs.push_back(torch::randn({batch, seq_len, config.input_size}));
+  torch::Tensor means = torch::cat(xs).select(2, 0).mean(1);
+  torch::Tensor ranks = means.argsort().argsort();
+  torch::Tensor labels = (ranks * classes).div(means.size(0), "floor").to(torch::kLong);
+  for (int64_t b = 0; b < kPoolBatches; ++b) {
+    task.inputs.push_back(to_layout(config, xs[size_t(b)]));
+    torch::Tensor y = labels.slice(0, b * batch, (b + 1) * batch);
+    if (loss.name() == "bce") y = y.to(torch::kFloat).unsqueeze(1).expand({batch, width}).contiguous();
+    task.targets.push_back(y);
   }
   return task;
 }
@@ -46,47 +74,58 @@ double pool_loss(ReferenceModel& model, const Task& task, const LossFn& loss) {
   return total / double(task.inputs.size());
 }
 
-struct Run {
-  double initial = 0;     // loss on the pool before training
-  double checkpoint = 0;  // loss on the pool right after the notebook's last re-initialisation point
-  double final = 0;       // loss on the pool after training
-  int64_t steps_before_checkpoint = 0;
+struct Setup {
+  LayerConfig config;
+  const Task& task;
+  const LossFn& loss;
+  std::string optimizer;
+  double lr;
+  int64_t width;
 };
 
-Run train(Experiment& x, const LayerConfig& config, const Task& task, const LossFn& loss, const std::string& optimizer_name,
-          double lr, const std::string& reinit, bool apply_reinit, int64_t epochs, int64_t steps_per_epoch) {
-  seed(7);
-  ReferenceModel model(config, 1);
-  auto optimizer = make_optimizer(optimizer_name, model.parameters(), lr);
-  Run run;
-  run.initial = pool_loss(model, task, loss);
-  int64_t step = 0;
-  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
-    for (int64_t s = 0; s < steps_per_epoch; ++s, ++step) {
-      x.budget.check();
-      bool reinit_here = (reinit == "per_batch") || (reinit == "per_epoch" && s == 0);
-      bool last_reinit_point = reinit == "per_batch" ? (epoch == epochs - 1 && s == steps_per_epoch - 1)
-                                                     : (reinit == "per_epoch" && epoch == epochs - 1 && s == 0);
-      if (reinit_here && apply_reinit) model.reset_recurrent_parameters();
-      if (last_reinit_point) {
-        run.checkpoint = pool_loss(model, task, loss);
-        run.steps_before_checkpoint = step;
-      }
-      size_t b = size_t(step % kPoolBatches);
-      torch::Tensor value = loss(model.head_last(model.run(task.inputs[b]).first), task.targets[b]);
-      optimizer->zero_grad();
-      value.backward();
-      optimizer->step();
-    }
+// One training run; `reinit_before(step)` says whether the notebook re-initialises before it.
+class Trainer {
+ public:
+  explicit Trainer(const Setup& s) : s_(s) {
+    seed(7);
+    model_ = std::make_shared<ReferenceModel>(s.config, s.width);
+    optimizer_ = make_optimizer(s.optimizer, model_->parameters(), s.lr);
+    initial_ = pool_loss(*model_, s.task, s.loss);
   }
-  run.final = pool_loss(model, task, loss);
-  if (reinit == "none") run.checkpoint = run.final, run.steps_before_checkpoint = step;
-  return run;
+  double initial() const { return initial_; }
+  double pool() { return pool_loss(*model_, s_.task, s_.loss); }
+  void reinit() { model_->reset_recurrent_parameters(); }
+  // One optimizer step on the pool's next batch; returns the batch's loss.
+  double step() {
+    size_t b = size_t(steps_ % kPoolBatches);
+    torch::Tensor value = s_.loss(model_->head_last(model_->run(s_.task.inputs[b]).first), s_.task.targets[b]);
+    optimizer_->zero_grad();
+    value.backward();
+    optimizer_->step();
+    ++steps_;
+    return value.item<double>();
+  }
+  int64_t steps() const { return steps_; }
+
+ private:
+  const Setup& s_;
+  std::shared_ptr<ReferenceModel> model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  double initial_ = 0;
+  int64_t steps_ = 0;
+};
+
+std::vector<double> thin(const std::vector<double>& values) {
+  if (values.size() <= kCurvePoints) return values;
+  std::vector<double> out;
+  for (size_t i = 0; i < kCurvePoints; ++i) out.push_back(values[i * (values.size() - 1) / (kCurvePoints - 1)]);
+  return out;
 }
 
-}  // namespace
+}  // namespace reinit_replay
 
 void replay_weights_reinit_as_reset(Experiment& x) {
+  using namespace reinit_replay;
   Spec& spec = x.spec;
   Result& r = x.result;
   LayerConfig config = read_layer(spec);
@@ -94,10 +133,11 @@ void replay_weights_reinit_as_reset(Experiment& x) {
   int64_t batch = spec.original("batch_size", 32);
   int64_t length = spec.original("dataset_length", 1000);
   bool drop_last = spec.boolean("drop_last", false);
-  int64_t epochs = spec.size("epochs");
+  int64_t epochs = spec.original("epochs", 2);
   double lr = spec.number("lr", 0.01);
   std::string optimizer_name = read_optimizer(spec);
-  std::string loss_name = spec.choice("loss", "mse", {"mse", "l1"}, "mse");  // the task is a regression
+  LossFn loss = read_loss(spec);
+  int64_t outputs = spec.size("output_size");
   std::string reinit = spec.choice("reinit", "per_batch", {"per_batch", "per_epoch", "none"});
 
   int64_t steps_per_epoch = drop_last ? length / batch : (length + batch - 1) / batch;
@@ -106,52 +146,105 @@ void replay_weights_reinit_as_reset(Experiment& x) {
                    std::to_string(batch) + ", drop_last)");
     return;
   }
-  int64_t max_steps = std::max(kMinStepsPerEpoch, (kTotalSteps + epochs - 1) / epochs);
-  if (steps_per_epoch > max_steps) {
-    spec.record_scaled("steps_per_epoch", steps_per_epoch, max_steps);
-    steps_per_epoch = max_steps;
+  r.metric("steps_per_epoch", double(steps_per_epoch), "steps");
+  if (reinit == "per_epoch" && epochs < 2) {
+    r.not_confirmed("the notebook trains one epoch: its only re-initialisation comes before the first training step "
+                    "and wipes nothing");
+    return;
   }
   int64_t batch_t = batch;
   fit_training(spec, config, seq_len, batch_t, kMaxTaskSeqLen, kMaxStepFlops);
-
+  int64_t width = loss.output_width(outputs);
+  bool classification = loss.classification() || loss.name() == "bce";
   seed(3);
-  Task task = make_task(config, seq_len, batch_t);
-  LossFn loss(loss_name);
-  Run without = train(x, config, task, loss, optimizer_name, lr, reinit, false, epochs, steps_per_epoch);
-  double without_ratio = without.checkpoint / without.initial;
-  r.metric("initial_loss", without.initial, loss_name);
-  r.metric("without_reinit_loss_ratio", without_ratio, "x initial", kLearns);
-  r.metric("without_reinit_final_loss", without.final, loss_name);
-  if (reinit == "none") {
-    r.not_confirmed("the notebook does not re-initialise: its model learns (loss " + fmt(without.initial) + " -> " +
-                    fmt(without.final) + ")");
-    return;
-  }
-  Run with = train(x, config, task, loss, optimizer_name, lr, reinit, true, epochs, steps_per_epoch);
-  double with_ratio = with.checkpoint / with.initial;
-  r.metric("with_reinit_loss_ratio", with_ratio, "x initial", kStaysNear);
-  r.metric("with_reinit_final_loss", with.final, loss_name);
-  r.metric("steps_before_last_reinit", double(with.steps_before_checkpoint), "steps");
+  Task task = classification ? classification_task(config, seq_len, batch_t, loss.name() == "bce" ? 2 : width, loss, width)
+                             : regression_task(config, seq_len, batch_t, width);
+  Setup setup{config, task, loss, optimizer_name, lr, width};
 
-  std::string where = reinit == "per_batch" ? "before the last batch" : "at the start of the last epoch";
-  if (with.steps_before_checkpoint == 0) {
-    r.not_confirmed("the only re-initialisation comes before any training step (one epoch): it wipes nothing");
+  // The twin without re-initialisation: trained until it has learned the task.
+  Trainer twin(setup);
+  std::vector<double> twin_curve;
+  int64_t learned_at = 0;
+  double twin_ratio = 1;
+  while (twin.steps() < kMaxSteps) {
+    x.budget.check();
+    twin_curve.push_back(twin.step());
+    if (twin.steps() % kEvalEvery) continue;
+    twin_ratio = twin.pool() / twin.initial();
+    if (twin_ratio < kLearns) {
+      learned_at = twin.steps();
+      break;
+    }
+  }
+  r.metric("initial_loss", twin.initial(), loss.name());
+  r.metric("without_reinit_loss_ratio", twin_ratio, "x initial", kLearns);
+  r.metric("steps_to_learn", double(learned_at ? learned_at : twin.steps()), "steps");
+  if (!learned_at) {
+    r.curve("loss per step without re-initialisation", "step", loss.name(), thin(twin_curve));
+    r.inconclusive("the reference model without re-initialisation did not learn the task (" + task.description +
+                   ") within " + std::to_string(kMaxSteps) + " steps at lr " + fmt(lr) + " with " + optimizer_name +
+                   ": its loss is still " + fmt(twin_ratio, 2) + "x the initial (needs < " + fmt(kLearns) +
+                   "x), so there is nothing for re-initialisation to destroy");
     return;
   }
-  if (!(without_ratio < kLearns)) {
-    r.inconclusive("the reference run without re-initialisation did not learn within " +
-                   std::to_string(with.steps_before_checkpoint) + " steps (loss " + fmt(without_ratio, 2) +
-                   "x initial, needs < " + fmt(kLearns) + "x): nothing to compare");
+  if (reinit == "none") {
+    r.curve("loss per step", "step", loss.name(), thin(twin_curve));
+    r.not_confirmed("the notebook does not re-initialise: its model learns the task in " + std::to_string(learned_at) +
+                    " steps (loss " + fmt(twin_ratio, 2) + "x initial)");
     return;
   }
-  if (with_ratio > kStaysNear) {
-    r.confirmed("after " + std::to_string(with.steps_before_checkpoint) + " steps, re-initialising " + where +
-                " leaves the loss at " + fmt(with_ratio, 2) + "x its initial value (threshold " + fmt(kStaysNear) +
-                "x) while without it the loss is " + fmt(without_ratio, 2) + "x (threshold " + fmt(kLearns) + "x)");
+
+  // The first re-initialisation point at or after the twin learned: the next batch (per_batch),
+  // or the start of the next epoch (per_epoch; a longer epoch is cut to the steps the twin took).
+  int64_t period = reinit == "per_batch" ? 1 : steps_per_epoch;
+  if (reinit == "per_epoch" && period > learned_at) {
+    spec.record_scaled("steps_per_epoch", steps_per_epoch, learned_at);
+    period = learned_at;
+  }
+  int64_t until = (learned_at + period - 1) / period * period;
+  int64_t notebook_steps = epochs * steps_per_epoch;
+
+  Trainer bugged(setup);
+  std::vector<double> bugged_curve;
+  while (bugged.steps() < until) {
+    x.budget.check();
+    if (bugged.steps() % period == 0) bugged.reinit();
+    bugged_curve.push_back(bugged.step());
+  }
+  bugged.reinit();  // the notebook's next re-initialisation: what the model is when it next trains or predicts
+  double bugged_ratio = bugged.pool() / bugged.initial();
+  while (twin.steps() < until) twin_curve.push_back(twin.step());
+  twin_ratio = twin.pool() / twin.initial();
+
+  r.metric("with_reinit_loss_ratio", bugged_ratio, "x initial", kStaysNear);
+  r.metric("without_reinit_loss_ratio_at_same_step", twin_ratio, "x initial", kLearns);
+  r.metric("steps_compared", double(until), "steps");
+  r.metric("notebook_steps", double(notebook_steps), "steps");
+  r.curve("loss per step without re-initialisation", "step", loss.name(), thin(twin_curve));
+  r.curve("loss per step re-initialising " + std::string(reinit == "per_batch" ? "before every batch" : "every epoch"),
+          "step", loss.name(), thin(bugged_curve));
+  if (notebook_steps < until) {
+    r.inconclusive("the notebook trains " + std::to_string(notebook_steps) + " steps (" + std::to_string(epochs) +
+                   " epochs of " + std::to_string(steps_per_epoch) + "), fewer than the " + std::to_string(learned_at) +
+                   " the reference needs to learn the task: within the notebook's run there is too little learned "
+                   "for re-initialisation to destroy");
     return;
   }
-  r.not_confirmed("the model still learns with re-initialisation " + where + ": loss " + fmt(with_ratio, 2) +
-                  "x initial (without: " + fmt(without_ratio, 2) + "x)");
+  std::string where = reinit == "per_batch" ? "before every batch" : "at the start of every epoch";
+  if (bugged_ratio > kStaysNear && twin_ratio < kLearns) {
+    r.confirmed("after " + std::to_string(until) + " steps the model without re-initialisation has learned (loss " +
+                fmt(twin_ratio, 2) + "x initial, threshold " + fmt(kLearns) + "x); re-initialising " + where +
+                " puts it back at " + fmt(bugged_ratio, 2) + "x (threshold " + fmt(kStaysNear) + "x)");
+    return;
+  }
+  if (bugged_ratio <= kStaysNear) {
+    r.not_confirmed("the model keeps what it learned although it re-initialises " + where + ": loss " +
+                    fmt(bugged_ratio, 2) + "x initial right after a re-initialisation (without: " + fmt(twin_ratio, 2) +
+                    "x)");
+    return;
+  }
+  r.inconclusive("the model without re-initialisation went back above " + fmt(kLearns) + "x its initial loss (" +
+                 fmt(twin_ratio, 2) + "x at step " + std::to_string(until) + "): no stable reference to compare with");
 }
 
 }  // namespace lstmlint::replay

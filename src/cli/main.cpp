@@ -30,6 +30,7 @@
 #include "notebook/percent.h"
 #include "python/syntax.h"
 #include "replay/client.h"
+#include "report/html.h"
 #include "report/report.h"
 #include "server/server.h"
 #include "scale/run.h"
@@ -51,6 +52,7 @@ struct CheckOptions {
   std::string stdin_filename = "-";
   unsigned jobs = 0;  // 0: one per core
   bool replay = false;
+  std::string replay_report;     // --report FILE.html: the replay report page (implies --replay)
   std::string fail_on = "info";  // engine/fail_on.h: a severity, or "confirmed"
   std::string output_file;       // the report goes there, atomically; stdout stays empty
   bool statistics = false;
@@ -82,7 +84,7 @@ config::Overrides overrides(const CheckOptions& opts) {
   if (opts.given.count("--fail-on")) o.fail_on = opts.fail_on;
   if (opts.given.count("--replay-budget")) o.replay_budget = opts.replay_options.budget_seconds;
   if (opts.given.count("--replay-memory")) o.replay_memory = opts.replay_options.memory_mb;
-  o.replay = opts.replay;
+  o.replay = opts.replay || !opts.replay_report.empty();
   o.replay_executable = opts.replay_options.executable;
   return o;
 }
@@ -256,8 +258,8 @@ int run_check(const CheckOptions& opts) {
   }
   if (opts.debug_tree) return debug_tree(opts);
   bool fixing = opts.fix || opts.diff;
-  if (fixing && (opts.replay || opts.write_baseline || opts.statistics || !opts.output_file.empty() || opts.fail_on != "info")) {
-    std::cerr << "error: --fix and --diff do not combine with --replay, --fail-on, --statistics, --output-file or --write-baseline\n";
+  if (fixing && (opts.replay || !opts.replay_report.empty() || opts.write_baseline || opts.statistics || !opts.output_file.empty() || opts.fail_on != "info")) {
+    std::cerr << "error: --fix and --diff do not combine with --replay, --report, --fail-on, --statistics, --output-file or --write-baseline\n";
     return 2;
   }
 
@@ -318,6 +320,15 @@ int run_check(const CheckOptions& opts) {
   std::vector<bool> replay_failed = replay_files(results, plan.settings);
   if (report::parse_format(opts.format) == report::Format::Sarif) fix::locate_fixes(results, paths, stdin_bytes);
   if (!write_report(opts, results, baseline_summary)) return 2;
+  if (!opts.replay_report.empty()) {
+    std::ostringstream page;
+    report::write_replay_html(page, results);
+    std::string error = engine::write_file_atomically(opts.replay_report, page.str());
+    if (!error.empty()) {
+      std::cerr << "error: cannot write " << opts.replay_report << ": " << error << "\n";
+      return 2;
+    }
+  }
   if (failed) return 2;
   if (opts.exit_zero) return 0;
   bool any = false;
@@ -413,6 +424,10 @@ int main(int argc, char** argv) {
              ValueKind::Number, "N");
   check->add_flag("--debug-tree", opts.debug_tree, "Print each code cell's masked source and syntax tree");
   check->add_flag("--replay", opts.replay, "Confirm findings by experiments on a LibTorch reference model (lstm-lint-replay)");
+  hints.hint(check->add_option("--report", opts.replay_report,
+                               "Write the replay report (curves, measured numbers, spec) to this self-contained HTML file; "
+                               "implies --replay"),
+             ValueKind::File, "FILE.html");
   hints.hint(check->add_option("--replay-budget", opts.replay_options.budget_seconds, "Seconds allowed per replay experiment"),
              ValueKind::Number, "SECONDS")
       ->check(CLI::Range(0.1, 600.0));

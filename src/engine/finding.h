@@ -54,6 +54,13 @@ struct ReplayOutcome {
   std::vector<Metric> metrics;
   std::vector<std::string> scaled;  // "hidden_size 100000 -> 256"
   double seconds = 0;
+  // Measured series for the HTML report (loss per step with and without the bug); null points
+  // (non-finite values) are NaN.
+  struct Curve {
+    std::string name, x, y;
+    std::vector<double> values;
+  };
+  std::vector<Curve> curves;
 };
 
 // One replacement in a cell's source: bytes [begin, end) of `Cell::source` become `text`

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -59,6 +60,16 @@ engine::ReplayOutcome outcome_from(const json& r) {
       if (m.contains("threshold") && m["threshold"].is_number()) metric.threshold = m["threshold"].get<double>();
       metric.unit = m.value("unit", std::string());
       o.metrics.push_back(std::move(metric));
+    }
+  if (r.contains("curves") && r["curves"].is_array())
+    for (const auto& c : r["curves"]) {
+      if (!c.is_object() || !c.contains("values") || !c["values"].is_array()) continue;
+      engine::ReplayOutcome::Curve curve;
+      curve.name = c.value("name", std::string());
+      curve.x = c.value("x", std::string());
+      curve.y = c.value("y", std::string());
+      for (const auto& v : c["values"]) curve.values.push_back(v.is_number() ? v.get<double>() : std::nan(""));
+      o.curves.push_back(std::move(curve));
     }
   if (r.contains("scaled") && r["scaled"].is_array())
     for (const auto& s : r["scaled"]) {
@@ -118,6 +129,17 @@ Run run(std::vector<engine::FileResult>& results, const Options& options) {
         engine::ReplayOutcome o;
         o.verdict = "NO REPLAY";
         o.summary = "this rule has no replay experiment";
+        f.replay = o;
+        continue;
+      }
+      // The spec builder found that the notebook's own numbers cannot decide: say why, and do
+      // not start LibTorch for it.
+      auto undecidable = std::find_if(f.spec.begin(), f.spec.end(), [](const engine::Fact& x) { return x.key == "undecidable"; });
+      if (undecidable != f.spec.end()) {
+        engine::ReplayOutcome o;
+        o.verdict = "INCONCLUSIVE";
+        json why = json::parse(undecidable->json, nullptr, false);
+        o.summary = why.is_string() ? why.get<std::string>() : undecidable->json;
         f.replay = o;
         continue;
       }

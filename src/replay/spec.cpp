@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 #include <set>
 
 #include "semantic/data_flow.h"
+#include "semantic/history.h"
 #include "semantic/shapes.h"
 
 namespace lstmlint::replay {
@@ -33,6 +33,10 @@ class SpecBuilder {
  public:
   SpecBuilder(const engine::Finding& finding, const Model& model, const notebook::Notebook& nb)
       : finding_(finding), model_(model), nb_(nb) {
+    // Where the re-initialisation runs comes from the loop structure around its call sites,
+    // before the rule's own (assumed) schedule.
+    if (finding.name == "weights-reinit-as-reset") reinit_schedule();
+    if (finding.name == "missing-zero-grad") zero_grad_schedule();
     for (const auto& f : finding.hint.facts) add(f);
   }
 
@@ -46,8 +50,13 @@ class SpecBuilder {
     if (layer && layer->keras) keras_layer(*layer);
     if (keras) {
       if (const Call* fit = finding_call("fit")) keras_fit(*fit);
+      keras_loss();
     } else {
-      if (const Call* loader = chosen_loader()) torch_loader(*loader);
+      if (const Call* loader = chosen_loader()) {
+        torch_loader(*loader);
+        epochs(*loader);
+      }
+      if (layer) head_outputs(*layer);
       optimizer();
       loss();
     }
@@ -181,6 +190,21 @@ class SpecBuilder {
         add(Fact::integer("dataset_length", *n, model_.span_of(x->node, fit.cell)));
   }
 
+  // `model.compile(loss="binary_crossentropy", ...)`: the Keras loss by its name.
+  void keras_loss() {
+    static const std::pair<const char*, const char*> names[] = {
+        {"binary_crossentropy", "bce"}, {"categorical_crossentropy", "cross_entropy"},
+        {"sparse_categorical_crossentropy", "cross_entropy"}, {"mse", "mse"}, {"mean_squared_error", "mse"},
+        {"mae", "l1"}, {"mean_absolute_error", "l1"}};
+    for (const Call& c : model_.calls()) {
+      if (c.method != "compile") continue;
+      const Argument* a = c.argument(1, "loss");
+      if (!a || a->unpacked || a->value.kind != Value::Kind::Str) continue;
+      for (const auto& [name, kind] : names)
+        if (a->value.str == name) return add(Fact::text("loss", kind, origin(a, c.cell)));
+    }
+  }
+
   const Call* chosen_loader() const {
     const auto& calls = model_.calls();
     if (finding_.hint.loader >= 0 && static_cast<size_t>(finding_.hint.loader) < calls.size())
@@ -220,25 +244,166 @@ class SpecBuilder {
     }
   }
 
-  // The first loss the flagged training cell printed, from its saved outputs.
+  // The first loss the flagged training cell printed, from its saved outputs. The comparison
+  // with fresh models can only decide on a loss printed at the first step (before any update)
+  // of a classification loss (whose fresh value, about ln(classes), does not depend on the
+  // data); anything else is stated as `undecidable`, and the client reports it INCONCLUSIVE
+  // without loading LibTorch.
+  void undecidable(const std::string& why) {
+    add(Fact::text("undecidable", why, std::nullopt, "why replay cannot decide from this notebook"));
+  }
+
   void saved_loss() {
     int cell = finding_.span.start.cell;
     if (cell < 1 || static_cast<size_t>(cell) > nb_.cells.size()) return;
     bool trains = false;
     for (const auto& c : model_.cells())
       if (c.index == cell) trains = c.trains();
-    if (!trains) return;
-    static const std::regex loss_value(R"(loss[^0-9\n=:]{0,12}[=:]?\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?))",
-                                       std::regex::icase);
+    for (const Call& c : model_.calls())
+      if (c.cell == cell && (c.method == "fit" || c.method == "fit_generator" || c.method == "train_on_batch") &&
+          !c.receiver.empty() && c.qualified.rfind("sklearn", 0) != 0)
+        trains = true;
+    std::string which = "cell " + std::to_string(cell);
+    if (!trains)
+      return undecidable(which + " runs no training step replay recognises (PyTorch backward() and step(), Keras fit()): it printed no "
+                                           "loss of a training run to compare with fresh models");
     for (const auto& out : nb_.cells[static_cast<size_t>(cell - 1)].outputs) {
-      // Training logs can be long; the first loss is near the top.
-      std::string head = out.text.substr(0, 64 * 1024);
-      std::smatch m;
-      if (!std::regex_search(head, m, loss_value)) continue;
-      double v = std::strtod(m[1].str().c_str(), nullptr);
-      add(Fact::number("saved_first_loss", v, std::nullopt, "the cell's saved output: `" + m[0].str() + "`"));
+      auto found = semantic::first_training_loss(out.text);
+      if (!found) continue;
+      add(Fact::number("saved_first_loss", found->value, std::nullopt, "the cell's saved output: `" + found->text + "`"));
+      if (!found->first_step)
+        return undecidable("the first loss " + which + " printed (`" + found->text +
+                                                 "`) follows some training (an epoch, or steps past the first): a fresh "
+                                                 "model that trains as long can get as low, so it cannot tell a resumed "
+                                                 "run from a fresh one");
+      auto loss = std::find_if(facts_.begin(), facts_.end(), [](const Fact& f) { return f.key == "loss"; });
+      if (loss == facts_.end())
+        return undecidable("the notebook's loss function is not known to replay, so neither is what "
+                                             "a fresh model's first loss would be");
+      if (loss->json != "\"cross_entropy\"" && loss->json != "\"nll\"" && loss->json != "\"bce\"")
+        return undecidable("a fresh model's first " + loss->json + " loss depends on the scale of the "
+                                             "notebook's targets, which replay does not know");
       return;
     }
+    undecidable(which + "'s saved output prints no training loss");
+  }
+
+  // ---- where a re-initialisation runs -----------------------------------------------------
+
+  // The notebook function a call runs: a plain function, or a method of the notebook class
+  // whose instance receives it (`model.reset_states()`, `self.reset_states()`).
+  int called_function(const Call& c) const {
+    if (c.target_function >= 0) return c.target_function;
+    if (c.receiver.empty() || c.method.empty()) return -1;
+    int cls = -1;
+    if (c.receiver == "self" && c.function >= 0)
+      cls = model_.functions()[static_cast<size_t>(c.function)].enclosing_class;
+    else
+      cls = model_.instance_class(c.receiver, c.cell, ts_node_start_byte(c.node));
+    if (cls < 0) return -1;
+    const auto& methods = model_.classes()[static_cast<size_t>(cls)].methods;
+    auto it = methods.find(c.method);
+    return it == methods.end() ? -1 : it->second;
+  }
+
+  // Whether a function calls backward() outside any loop of its own (once per call).
+  bool backward_once_per_call(int function, int depth) const {
+    if (function < 0 || depth > 3) return false;
+    for (int id : model_.functions()[static_cast<size_t>(function)].calls) {
+      const Call& c = model_.calls()[static_cast<size_t>(id)];
+      if (!c.loops.empty()) continue;
+      if (c.method == "backward") return true;
+      if (backward_once_per_call(called_function(c), depth + 1)) return true;
+    }
+    return false;
+  }
+
+  // Whether each iteration of the loop runs backward() once: a backward() (or a function that
+  // runs one) directly in its body, not in a loop nested inside it.
+  bool backward_per_iteration(int loop) const {
+    for (const Call& c : model_.calls()) {
+      if (c.loops.empty() || c.loops.back() != loop) continue;
+      if (c.method == "backward" || backward_once_per_call(called_function(c), 0)) return true;
+    }
+    return false;
+  }
+
+  // "per_batch" when the call runs in the loop whose iterations each take a training step,
+  // "per_epoch" when it runs in a loop around that one; followed through the notebook
+  // functions and methods that contain it, up to a few calls deep.
+  std::optional<std::pair<std::string, const Call*>> schedule_of(const Call& c, int depth) const {
+    for (auto it = c.loops.rbegin(); it != c.loops.rend(); ++it) {
+      if (backward_per_iteration(*it)) return std::make_pair(std::string("per_batch"), &c);
+      if (model_.loop_calls(*it, "backward")) return std::make_pair(std::string("per_epoch"), &c);
+    }
+    if (c.function < 0 || depth >= 4) return std::nullopt;
+    for (const Call& site : model_.calls())
+      if (&site != &c && called_function(site) == c.function)
+        if (auto s = schedule_of(site, depth + 1)) return s;
+    return std::nullopt;
+  }
+
+  void reinit_schedule() {
+    for (const Call& c : model_.calls()) {
+      if (!(c.span.start == finding_.span.start)) continue;
+      auto s = schedule_of(c, 0);
+      if (!s) return;
+      const Call& site = *s->second;
+      std::string how = s->first == "per_batch" ? "before every batch" : "once per epoch";
+      add(Fact::text("reinit", s->first, model_.span_of(site.node, site.cell),
+                     "`" + std::string(model_.text_of(site.node, site.cell)) + "` runs " + how));
+      return;
+    }
+  }
+
+  // Where the flagged loop zeroes gradients: once per epoch when a zero_grad() runs in a loop
+  // around the one that steps, else never (the rule fires only when no batch zeroes them).
+  void zero_grad_schedule() {
+    for (const Call& c : model_.calls()) {
+      if (c.method != "zero_grad") continue;
+      auto s = schedule_of(c, 0);
+      if (!s || s->first != "per_epoch") continue;
+      const Call& site = *s->second;
+      return add(Fact::text("zero_grad", "per_epoch", model_.span_of(site.node, site.cell),
+                            "`" + std::string(model_.text_of(site.node, site.cell)) + "` runs once per epoch"));
+    }
+    add(Fact::text("zero_grad", "never", std::nullopt, "no zero_grad() in the training loop"));
+  }
+
+  // ---- what the training loop states ------------------------------------------------------
+
+  // `for epoch in range(N):` around the loop over the loader.
+  void epochs(const Call& loader) {
+    for (const auto& use : semantic::loader_loops(model_)) {
+      if (use.loader != &loader || use.loop < 0) continue;
+      int parent = model_.loops()[static_cast<size_t>(use.loop)].parent;
+      if (parent < 0) return;
+      const semantic::Loop& outer = model_.loops()[static_cast<size_t>(parent)];
+      TSNode iterable = python::field(outer.node, "right");
+      const Call* range = ts_node_is_null(iterable) ? nullptr : model_.call_for(iterable, outer.cell);
+      if (!range || range->callee != "range" || range->args.size() != 1) return;
+      integer("epochs", range->positional(0), outer.cell);
+      return;
+    }
+  }
+
+  // The head's width: the out_features of the last nn.Linear of the class that owns the layer
+  // (the number of classes for a classification loss).
+  void head_outputs(const semantic::RecurrentLayer& r) {
+    if (r.cls < 0) return;
+    const Call* head = nullptr;
+    for (const Call& c : model_.calls()) {
+      if (c.qualified != "torch.nn.Linear" || c.function < 0) continue;
+      if (model_.functions()[static_cast<size_t>(c.function)].enclosing_class == r.cls) head = &c;
+    }
+    if (!head) return;
+    const Argument* out = head->argument(1, "out_features");
+    if (!out || out->unpacked) return;
+    if (auto v = out->value.as_int()) return add(Fact::integer("output_size", *v, origin(out, head->cell)));
+    semantic::Ref value = model_.values().value_of(out->node, head->cell);
+    auto i = value ? value->as_int() : std::nullopt;
+    if (!i) return;
+    add(Fact::integer("output_size", *i, value->origin.known() ? value->origin.span(model_) : origin(out, head->cell)));
   }
 
   const engine::Finding& finding_;

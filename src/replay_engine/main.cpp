@@ -156,6 +156,13 @@ Json run_experiment(const Json& entry, double budget_seconds) {
     metrics.push_back(jm);
   }
   out["metrics"] = metrics;
+  Json curves = Json::array();
+  for (const auto& c : result.curves) {
+    Json values = Json::array();
+    for (double v : c.values) values.push_back(std::isfinite(v) ? Json(v) : Json(nullptr));
+    curves.push_back({{"name", c.name}, {"x", c.x}, {"y", c.y}, {"values", values}});
+  }
+  if (!curves.empty()) out["curves"] = curves;
   if (result.error) out["error"] = *result.error;
   out["scaled"] = spec.scaled();
   out["used"] = spec.used();

@@ -83,12 +83,24 @@ inline constexpr const char* kNoReplay = "NO REPLAY";
 // Differences in an output or a state at or below this are float noise, not an effect.
 inline constexpr double kNoise = 1e-6;
 
+// A measured series for the report's picture: one value per step (or per lag, per batch size).
+struct Curve {
+  std::string name;  // "loss per step without re-initialisation"
+  std::string x;     // what one point is: "step"
+  std::string y;     // what is measured: "mse"
+  std::vector<double> values;
+};
+
 struct Result {
   std::string verdict = kInconclusive;
   std::string summary;
   std::optional<std::string> error;  // LibTorch's own message when it is the evidence
   std::vector<Metric> metrics;
+  std::vector<Curve> curves;
 
+  void curve(std::string name, std::string x, std::string y, std::vector<double> values) {
+    curves.push_back({std::move(name), std::move(x), std::move(y), std::move(values)});
+  }
   void metric(std::string name, double value, std::string unit, std::optional<double> threshold = std::nullopt) {
     metrics.push_back({std::move(name), value, threshold, std::move(unit)});
   }

@@ -7,6 +7,8 @@ real in a Jupyter kernel with Debian's PyTorch, exactly as fixtures/generate.py 
 probes (tests/replay/gt_probes.py, never part of the fixture) measure in the live notebook
 state the quantity the rule's replay experiment measures, with the same kind of threshold:
 
+  missing-zero-grad        around every backward() and step(): how many batches' gradients the
+                           gradient each step applies holds; bug when it grows (1, 2, 3, ...)
   stale-optimizer          around every cell: a model that received gradients but whose
                            parameters did not move at all (max change 0)
   state-never-reset        the first batch the layer sees a second time (the next pass), re-run
@@ -55,7 +57,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ground_truth  # noqa: E402  (load_generate, skip)
 
-RULES = ["stale-optimizer", "state-never-reset", "weights-reinit-as-reset", "batch-first-mismatch",
+RULES = ["missing-zero-grad", "stale-optimizer", "state-never-reset", "weights-reinit-as-reset", "batch-first-mismatch",
          "view-swaps-axes", "shuffled-timesteps", "training-resumed-on-stale-model", "out-of-order-execution"]
 PROBES = Path(__file__).resolve().parent / "gt_probes.py"
 WORKERS = 2

@@ -455,6 +455,61 @@ class ResumedTraining(Probe):
                     distance=0.0)
 
 
+class AccumulatedGradients(Probe):
+    """missing-zero-grad: around every `backward()` in the notebook, whether the gradients of
+    the parameters its optimizers hold were zero before it (a fresh batch) or still held
+    earlier batches' gradients; at every optimizer `step()`, how many backward() passes the
+    gradient it applies holds. The bug: that count grows with the batch index (1, 2, 3, ...)
+    past 2, i.e. every step applies the sum of all earlier batches' gradients. Deliberate
+    accumulation (every 4 batches, then zeroed) gives a constant count and is no bug."""
+
+    def __init__(self, user_ns):
+        super().__init__(user_ns)
+        self.held = 0
+        self.counts = []  # per step: backward passes in the gradient it applied
+        probe, original_backward = self, torch.Tensor.backward
+
+        def observed_backward(tensor, *args, **kwargs):
+            dirty = probe.gradients_present()
+            result = original_backward(tensor, *args, **kwargs)
+            probe.held = probe.held + 1 if dirty else 1
+            return result
+
+        torch.Tensor.backward = observed_backward
+        for cls in {c for c in vars(torch.optim).values() if isinstance(c, type) and issubclass(c, torch.optim.Optimizer)}:
+            if "step" not in vars(cls):
+                continue
+            original_step = vars(cls)["step"]
+
+            def observed_step(optimizer, *args, _original=original_step, **kwargs):
+                probe.counts.append(probe.held)
+                return _original(optimizer, *args, **kwargs)
+
+            cls.step = observed_step
+
+    def gradients_present(self):
+        with torch.no_grad():
+            for _, opt in self.user_values(torch.optim.Optimizer):
+                for group in opt.param_groups:
+                    for p in group["params"]:
+                        if p.grad is not None and bool(p.grad.abs().sum() > 0):
+                            return True
+        return False
+
+    def conclude(self):
+        if not self.counts:
+            self.report(None, "no optimizer step ran")
+            return
+        run, longest = 1, 1
+        for a, b in zip(self.counts, self.counts[1:]):
+            run = run + 1 if b > a else 1
+            longest = max(longest, run)
+        growing = longest >= 3 and max(self.counts) > 2
+        self.report(growing, f"{len(self.counts)} steps; backward passes held by each step's gradient: "
+                    f"{self.counts[:12]}{'...' if len(self.counts) > 12 else ''} (longest growing run {longest})",
+                    steps=len(self.counts), most_held=max(self.counts), longest_growing_run=longest)
+
+
 PROBES = {
     "stale-optimizer": StaleOptimizer,
     "state-never-reset": StateNeverReset,
@@ -464,6 +519,7 @@ PROBES = {
     "shuffled-timesteps": ShuffledTimesteps,
     "training-resumed-on-stale-model": ResumedTraining,
     "out-of-order-execution": ResumedTraining,
+    "missing-zero-grad": AccumulatedGradients,
 }
 
 

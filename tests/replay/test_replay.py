@@ -65,8 +65,17 @@ CASES = {
          [("with_reinit_loss_ratio", ">", 0.8), ("without_reinit_loss_ratio", "<", 0.5)], None),
         ({"reinit": "per_epoch", "epochs": 3}, "CONFIRMED",
          [("with_reinit_loss_ratio", ">", 0.8), ("without_reinit_loss_ratio", "<", 0.5)], None),
-        ({"reinit": "per_epoch", "epochs": 1}, "NOT CONFIRMED", [("steps_before_last_reinit", "==", 0)], None),
+        ({"reinit": "per_epoch", "epochs": 1}, "NOT CONFIRMED", [("steps_per_epoch", "==", 32)], None),
         ({"reinit": "none"}, "NOT CONFIRMED", [("without_reinit_loss_ratio", "<", 0.5)], None),
+        # The article's Example 2: a classification with the head's 2 classes, reset before every batch.
+        ({"reinit": "per_batch", "loss": "cross_entropy", "output_size": 2, "input_size": 10, "hidden_size": 20,
+          "seq_len": 30, "batch_size": 32, "dataset_length": 640, "epochs": 5, "batch_first": True}, "CONFIRMED",
+         [("with_reinit_loss_ratio", ">", 0.8), ("without_reinit_loss_ratio_at_same_step", "<", 0.5),
+          ("steps_per_epoch", "==", 20)], None),
+        ({"reinit": "none", "loss": "nll", "output_size": 5}, "NOT CONFIRMED", [("without_reinit_loss_ratio", "<", 0.5)], None),
+        ({"reinit": "per_batch", "loss": "bce", "cell": "gru"}, "CONFIRMED", [("with_reinit_loss_ratio", ">", 0.8)], None),
+        # Too few steps in the whole notebook for the reference to learn anything: the notebook cannot decide.
+        ({"reinit": "per_batch", "dataset_length": 64, "epochs": 1}, "INCONCLUSIVE", [("notebook_steps", "==", 2)], None),
     ],
     "hidden-batch-size-mismatch": [
         ({"batch_size": 32, "dataset_length": 1000}, "CONFIRMED",
@@ -137,6 +146,14 @@ CASES = {
         ({"saved_first_loss": 1.2}, "INCONCLUSIVE", [("saved_over_fresh_min", ">=", 0.1)], None),
         ({}, "INCONCLUSIVE", [("fresh_initial_loss_min", ">", 0)], None),
     ],
+    "missing-zero-grad": [
+        ({}, "CONFIRMED", [("peak_applied_over_own", ">", 2), ("peak_applied_over_own_zeroed", "<", 1.001)], None),
+        ({"zero_grad": "per_epoch", "optimizer": "sgd", "lr": 0.05, "dataset_length": 256, "batch_size": 32}, "CONFIRMED",
+         [("steps_measured", "==", 8)], None),
+        ({"zero_grad": "per_epoch", "dataset_length": 32, "batch_size": 32}, "NOT CONFIRMED", [("steps_per_epoch", "==", 1)], None),
+        ({"zero_grad": "per_batch"}, "NOT CONFIRMED", [], None),
+        ({"loss": "cross_entropy", "output_size": 3, "cell": "gru"}, "CONFIRMED", [("peak_applied_over_own", ">", 2)], None),
+    ],
     "training-resumed-on-stale-model": [
         ({"saved_first_loss": 0.0004, "loss": "mse", "target_scale": 1.0}, "CONFIRMED", [], None),
         ({"saved_first_loss": 0.9, "loss": "cross_entropy", "output_size": 5}, "INCONCLUSIVE", [], None),
@@ -196,7 +213,7 @@ def test_determinism():
 
 
 def test_no_replay():
-    out = replay([{"id": "z", "rule": "missing-zero-grad", "spec": {}},
+    out = replay([{"id": "z", "rule": "rnn-without-grad-clipping", "spec": {}},
                   {"id": "u", "rule": "no-such-rule"},
                   {"id": 7, "rule": "error-in-output", "spec": None}])
     for r in out["results"]:
