@@ -73,12 +73,18 @@ void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out, std
     std::vector<semantic::Ref> parts;
     if (ev.state->kind == AValue::Kind::Tuple) parts = ev.state->items;
     else parts.push_back(ev.state);
+    engine::Finding* first = nullptr;  // h and c built the same way are one bug: c is related
     for (const auto& t : parts) {
       if (t->kind != AValue::Kind::Tensor || !t->ranked || t->shape.size() != 3 || !t->shape[1].size) continue;
       if (*t->shape[1].size == *batch.size || !t->origin.known()) continue;
       const auto& o = t->origin;
       Span ospan = o.span(model);
       if (!reported.insert({o.cell, ospan.start.line, ospan.start.column}).second) continue;
+      if (first) {
+        out.relate(*first, ospan, "this part of the state is built for the same fixed batch of " +
+                                      std::to_string(*t->shape[1].size));
+        continue;
+      }
       std::string why = batch.why.empty() ? "the input `" + std::string(model.text_of(ev.node, ev.cell)) +
                                                 "` has a batch of " + std::to_string(*batch.size)
                                           : batch.why;
@@ -90,7 +96,7 @@ void check_fixed_batch(const engine::Context& ctx, engine::Diagnostics& out, std
       std::string fixed = std::to_string(*t->shape[1].size);
       std::string stated_as = t->shape[1].origin.text(model);
       if (!stated_as.empty() && stated_as != fixed) fixed += " (`" + stated_as + "`)";
-      out.report(ospan,
+      first = &out.report(ospan,
                  "this state is built for a batch of exactly " + fixed + ", but " + why + " where it reaches `" +
                      std::string(model.text_of(ev.node, ev.cell)) + "` (" + semantic::Origin{ev.cell, ev.node, {}}.where() +
                      "): the recurrent call raises `" + (ev.layer->kind_name == "LSTM" ? "Expected hidden[0] size" : "Expected hidden size") +

@@ -18,6 +18,10 @@ py() { /usr/bin/python3 -c "$@"; }
 
 HIDDEN=$SRC/fixtures/hidden-batch-size-mismatch/fires_last_batch_smaller.ipynb
 CLEAN=$SRC/fixtures/hidden-batch-size-mismatch/silent_state_sized_from_batch.ipynb
+# Two notebooks with one finding each (h and c of one state are one finding): one request for both.
+cp "$HIDDEN" "$T/a.ipynb"
+cp "$HIDDEN" "$T/b.ipynb"
+PAIR=("$T/a.ipynb" "$T/b.ipynb")
 OOO_ONLY=$SRC/fixtures/unexecuted-cell/fires_two_cells_never_run.ipynb
 
 run() {  # run MODE ARGS... -> $T/out, $T/err, $rc
@@ -27,7 +31,7 @@ run() {  # run MODE ARGS... -> $T/out, $T/err, $rc
 
 # ---- the spec sent, and the verdicts shown --------------------------------------------------
 rm -f "$T/log"
-run confirm --replay --format json --select hidden-batch-size-mismatch "$HIDDEN"
+run confirm --replay --format json --select hidden-batch-size-mismatch "${PAIR[@]}"
 check "confirmed findings exit 1" test $rc -eq 1
 check "the executable was started with a memory limit" py 'import json,sys; a=json.load(open(sys.argv[1]))["args"]; assert a[:2]==["--memory-mb","2048"], a' "$T/log"
 check "one request for both findings" py 'import json,sys; r=json.load(open(sys.argv[1]))["request"]; assert r["version"]==1 and len(r["experiments"])==2, r' "$T/log"
@@ -77,7 +81,7 @@ check "rules without an experiment say NO REPLAY" grep -q '^  replay: NO REPLAY'
 
 # ---- failures of the executable: a warning, and every static finding still reported --------
 failing() {  # failing NAME MODE PATTERN
-  run "$2" --replay --select hidden-batch-size-mismatch "$HIDDEN"
+  run "$2" --replay --select hidden-batch-size-mismatch "${PAIR[@]}"
   check "$1: findings kept" test "$(grep -c '^.*LSTM304 \[hidden-batch-size-mismatch\]' "$T/out")" -eq 2
   check "$1: verdict NOT RUN" grep -q '^  replay: NOT RUN' "$T/out"
   check "$1: warning names the problem" grep -q "warning: replay did not run: .*$3" "$T/err"
@@ -97,7 +101,7 @@ check "missing executable: exit 1" test $rc -eq 1
 FAKE_REPLAY_MODE=confirm "$BIN" --fail-on confirmed --replay-executable /nonexistent/x --select hidden-batch-size-mismatch "$HIDDEN" >/dev/null 2>&1
 check "a confirmed-only gate cannot pass when replay did not run: exit 2" test $? -eq 2
 
-run partial --replay --format json --select hidden-batch-size-mismatch "$HIDDEN"
+run partial --replay --format json --select hidden-batch-size-mismatch "${PAIR[@]}"
 check "partial answer: the missing result is NOT RUN" py '
 import json,sys
 v=[f["replay"]["verdict"] for f in json.load(open(sys.argv[1]))]
