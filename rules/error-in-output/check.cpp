@@ -102,13 +102,11 @@ void report_interrupt(const engine::Context& ctx, engine::Diagnostics& out, cons
                         "): the model was left part-trained at whatever step the interrupt hit";
   message += later.empty() ? ", and the notebook was saved in that state: a top-down run trains to the end and "
                              "will not reproduce what is saved"
-                           : "; " + later + " ran after it, so " + (shown == 1 ? "its" : "their") +
-                                 " saved outputs come from that part-trained model, "
-                             "which a top-down run (training to the end) will not reproduce";
-  auto& f = out.report(span, message,
-                       "Let the cell finish (fewer epochs, or stop from code with early stopping) and re-run the cells "
-                       "after it before saving, or clear the interrupted output");
-  f.severity = engine::Severity::Info;
+                           : "; " + later + " ran after it, on that state (unless they rebuild or reload the "
+                             "model), and a top-down run, training to the end, will not reproduce their outputs";
+  out.report(span, message,
+             "Let the cell finish (fewer epochs, or stop from code with early stopping) and re-run the cells "
+             "after it before saving, or clear the interrupted output");
 }
 
 }  // namespace

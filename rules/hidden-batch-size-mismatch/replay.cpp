@@ -10,9 +10,7 @@ void replay_hidden_batch_size_mismatch(Experiment& x) {
   LayerConfig config = read_layer(spec);
   int64_t seq_len = spec.size("seq_len");
   // Verdict-relevant sizes come from the notebook's own numbers; tensors get compressed sizes.
-  int64_t batch = spec.original("batch_size", 32);
-  int64_t length = spec.original("dataset_length", 1000);
-  bool drop_last = spec.boolean("drop_last", false);
+  auto [batch, length, drop_last] = read_loader(spec);
   int64_t hidden_batch = spec.original("hidden_batch", batch);
   std::string layout = spec.choice("state_layout", "layers_batch_hidden", {"layers_batch_hidden", "batch_layers_hidden"});
 

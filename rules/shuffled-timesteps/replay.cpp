@@ -136,10 +136,11 @@ void replay_shuffled_timesteps(Experiment& x) {
   Spec& spec = x.spec;
   Result& r = x.result;
   Loader notebook;
-  notebook.items = spec.original("dataset_length", 1000);
-  notebook.batch = spec.original("batch_size", 32);
+  LoaderConfig stated = read_loader(spec);
+  notebook.items = stated.length;
+  notebook.batch = stated.batch;
+  notebook.drop_last = stated.drop_last;
   notebook.shuffle = spec.boolean("shuffle", false);
-  notebook.drop_last = spec.boolean("drop_last", false);
   notebook.regroup = spec.choice("regroup", "batch_as_sequence", {"batch_as_sequence", "view"});
   notebook.seq_len = notebook.regroup == "view" ? spec.original("seq_len", 20) : 1;
   int64_t k = spec.size("k", 3, kMaxLag);

@@ -130,9 +130,7 @@ void replay_weights_reinit_as_reset(Experiment& x) {
   Result& r = x.result;
   LayerConfig config = read_layer(spec);
   int64_t seq_len = spec.size("seq_len");
-  int64_t batch = spec.original("batch_size", 32);
-  int64_t length = spec.original("dataset_length", 1000);
-  bool drop_last = spec.boolean("drop_last", false);
+  auto [batch, length, drop_last] = read_loader(spec);
   int64_t epochs = spec.original("epochs", 2);
   double lr = spec.number("lr", 0.01);
   std::string optimizer_name = read_optimizer(spec);

@@ -33,6 +33,7 @@
 #include "report/html.h"
 #include "report/report.h"
 #include "server/server.h"
+#include "scale/files.h"
 #include "scale/run.h"
 
 namespace {
@@ -100,17 +101,8 @@ bool use_color(const std::string& mode, bool to_file) {
 // All of standard input; `error` says why it could not be read (a directory, a closed fd).
 std::string read_stdin(std::string* error = nullptr) {
   std::string bytes;
-  char buffer[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
-    if (n > 0) {
-      bytes.append(buffer, static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && error) *error = std::string("cannot read standard input: ") + std::strerror(errno);
-    return bytes;
-  }
+  if (int e = scale::read_fd(STDIN_FILENO, bytes); e && error) *error = std::string("cannot read standard input: ") + std::strerror(e);
+  return bytes;
 }
 
 // Prints each code cell's masked source and syntax tree: what rules see.

@@ -33,8 +33,7 @@ bool skipped_directory(const std::filesystem::path& dir) {
 // A finding that another rule's finding explains (engine/finding.h: explained_by) becomes that
 // finding's related location: the first one of the rule in the same cell or above, else any.
 static void fold_consequences(std::vector<Finding>& findings) {
-  std::vector<Finding> kept;
-  std::vector<size_t> folded;
+  std::vector<char> folded(findings.size(), 0);
   for (size_t i = 0; i < findings.size(); ++i) {
     const Finding& f = findings[i];
     if (f.explained_by.empty()) continue;
@@ -45,18 +44,15 @@ static void fold_consequences(std::vector<Finding>& findings) {
     }
     if (!cause) continue;
     cause->related.push_back(Related{f.span, f.as_related, f.source_line, f.raw_line, f.raw_end_line});
-    folded.push_back(i);
+    folded[i] = 1;
   }
-  if (folded.empty()) return;
-  size_t k = 0;
-  for (size_t i = 0; i < findings.size(); ++i) {
-    if (k < folded.size() && folded[k] == i) {
-      ++k;
-      continue;
+  size_t kept = 0;
+  for (size_t i = 0; i < findings.size(); ++i)
+    if (!folded[i]) {
+      if (kept != i) findings[kept] = std::move(findings[i]);
+      ++kept;
     }
-    kept.push_back(std::move(findings[i]));
-  }
-  findings = std::move(kept);
+  findings.resize(kept);
 }
 
 bool Selection::allows(const RuleInfo& rule) const {
@@ -173,15 +169,19 @@ std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const st
       results[i] = paths[i] == "-" ? linter.lint_bytes(stdin_bytes, stdin_name) : linter.lint_file(paths[i]);
     }
   };
-  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(paths.size())));
+  run_workers(jobs, paths.size(), work);
+  return results;
+}
+
+void run_workers(unsigned jobs, size_t items, const std::function<void()>& work) {
+  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<size_t>(1, items))));
   if (jobs == 1) {
     work();
-    return results;
+    return;
   }
   std::vector<std::thread> workers;
   for (unsigned j = 0; j < jobs; ++j) workers.emplace_back(work);
   for (auto& w : workers) w.join();
-  return results;
 }
 
 std::vector<std::string> collect_notebooks(const std::vector<std::string>& paths, const ExcludeFn& excluded) {

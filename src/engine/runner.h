@@ -57,6 +57,10 @@ class Linter {
   std::map<std::string, Severity> severity_;
 };
 
+// Runs `work` on min(jobs, items) threads, at least one (this thread when one); each `work`
+// pulls items itself until none are left, so the threads share the items.
+void run_workers(unsigned jobs, size_t items, const std::function<void()>& work);
+
 // Lints every path with `jobs` threads (each with its own parser); results keep the order of
 // `paths`. A path "-" is linted from `stdin_bytes` under the name `stdin_name`.
 std::vector<FileResult> lint_all(const std::vector<std::string>& paths, const Selection& selection, unsigned jobs,

@@ -157,6 +157,14 @@ struct LayerConfig {
 // Reads cell, input_size, hidden_size, num_layers, batch_first, bidirectional.
 LayerConfig read_layer(Spec& spec);
 
+// The loader the notebook states, with the defaults every experiment assumes where it is silent.
+struct LoaderConfig {
+  int64_t batch = 32;
+  int64_t length = 1000;  // samples in the dataset
+  bool drop_last = false;
+};
+LoaderConfig read_loader(Spec& spec);
+
 // h (and c for an LSTM); undefined tensors mean "no state" (zeros).
 struct State {
   torch::Tensor h, c;

@@ -12,6 +12,14 @@
 
 namespace lstmlint::replay {
 
+LoaderConfig read_loader(Spec& spec) {
+  LoaderConfig c;
+  c.batch = spec.original("batch_size", c.batch);
+  c.length = spec.original("dataset_length", c.length);
+  c.drop_last = spec.boolean("drop_last", c.drop_last);
+  return c;
+}
+
 LayerConfig read_layer(Spec& spec) {
   LayerConfig c;
   c.cell = spec.choice("cell", "lstm", {"lstm", "gru", "rnn"});

@@ -1,6 +1,7 @@
 // The content cache (scale/cache.h): entries are a checked header and CBOR-encoded findings,
 // written to a temporary file in the same directory and renamed into place.
 #include "scale/cache.h"
+#include "scale/files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -116,17 +117,9 @@ std::optional<Digest> content_digest(const std::string& path, FileState& state) 
 bool read_whole(const std::string& path, std::string& bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  char buffer[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      bytes.append(buffer, static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    ::close(fd);
-    return n == 0;
-  }
+  int error = read_fd(fd, bytes);
+  ::close(fd);
+  return error == 0;
 }
 
 bool write_all(int fd, const char* p, size_t size) {

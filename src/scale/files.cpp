@@ -12,21 +12,27 @@
 #include "scale/hash.h"
 
 namespace lstmlint::scale {
-namespace {
 
-std::string read_all_stdin() {
-  std::string bytes;
+int read_fd(int fd, std::string& bytes) {
   char buffer[1 << 16];
   for (;;) {
-    ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n > 0) {
       bytes.append(buffer, static_cast<size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::runtime_error(std::string("--files-from -: cannot read standard input: ") + std::strerror(errno));
-    return bytes;
+    return n < 0 ? errno : 0;
   }
+}
+
+namespace {
+
+std::string read_all_stdin() {
+  std::string bytes;
+  if (int error = read_fd(STDIN_FILENO, bytes))
+    throw std::runtime_error(std::string("--files-from -: cannot read standard input: ") + std::strerror(error));
+  return bytes;
 }
 
 bool parse_count(const std::string& text, std::uint64_t& out) {

@@ -8,6 +8,9 @@
 
 namespace lstmlint::scale {
 
+// Appends everything `fd` holds to `bytes` (retrying EINTR); 0, or the errno of a failed read.
+int read_fd(int fd, std::string& bytes);
+
 // Reads one path per line ('\n', a trailing '\r' dropped; empty lines skipped), or
 // NUL-separated with `null_separated`. "-" reads standard input. Throws std::runtime_error
 // naming the list when it cannot be read.

@@ -9,7 +9,6 @@
 #include <iostream>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "report/report.h"
 
@@ -49,14 +48,7 @@ std::vector<engine::FileResult> lint_files(const std::vector<std::string>& paths
       finished(i);
     }
   };
-  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<size_t>(1, paths.size()))));
-  if (jobs == 1) {
-    work();
-    return results;
-  }
-  std::vector<std::thread> workers;
-  for (unsigned j = 0; j < jobs; ++j) workers.emplace_back(work);
-  for (auto& w : workers) w.join();
+  engine::run_workers(jobs, paths.size(), work);
   return results;
 }
 
