@@ -4,7 +4,7 @@
 #include <set>
 
 #include "engine/registry.h"
-#include "semantic/state_flow.h"
+#include "semantic/interpreter.h"
 
 namespace lstmlint::rules {
 
@@ -14,7 +14,8 @@ namespace {
 // iteration of a loop that has a loop inside it (epochs around batches), although the run
 // began before that iteration: nothing re-created it at the loop's boundary. Follows state kept
 // on `self.hidden`, returned from helpers, or started as `state = None` above the loop.
-void report_carried_runs(const engine::Context& ctx, engine::Diagnostics& out, std::set<int>& layers) {
+void report_carried_runs(const engine::Context& ctx, engine::Diagnostics& out) {
+  std::set<std::pair<int, uint32_t>> entries;  // one finding per place a run of state enters
   const auto& model = ctx.model;
   std::set<int> chains;
   for (const auto& ev : model.values().recurrent_calls()) {
@@ -27,9 +28,8 @@ void report_carried_runs(const engine::Context& ctx, engine::Diagnostics& out, s
     }
     if (!carried || python::null(start.entry)) continue;
     int layer = model.layer_index_of(*ev.layer);
-    if (layers.count(layer)) continue;
+    if (!entries.insert({start.cell, ts_node_start_byte(start.entry)}).second) continue;
     chains.insert(ev.chain);
-    layers.insert(layer);
     Span span = model.span_of(start.entry, start.cell);
     std::string state(model.text_of(start.entry, start.cell));
     engine::ReplayHint hint;
@@ -40,7 +40,7 @@ void report_carried_runs(const engine::Context& ctx, engine::Diagnostics& out, s
     std::string initial = first && first->origin.known()
                               ? " (it starts as `" + first->origin.text(model) + "`, " + first->origin.where() + ")"
                               : "";
-    out.report(span,
+    engine::Finding& finding = out.report(span,
                "`" + state + "` is fed to `" + std::string(model.text_of(ev.node, ev.cell)) + "` once" + initial +
                    " and then carried, detached, from batch to batch and into the next epoch: nothing re-creates it "
                    "when an epoch starts, so the first batch of every epoch begins from the state the last batch of "
@@ -48,32 +48,15 @@ void report_carried_runs(const engine::Context& ctx, engine::Diagnostics& out, s
                "Re-create the state at the start of each epoch (and of each independent sequence), e.g. "
                "`model.hidden = model.init_hidden(batch_size)` or `state = None` at the top of the epoch loop",
                std::move(hint));
+    if (first && first->origin.known() && !python::null(first->origin.node))
+      out.relate(finding, first->origin.span(model), "the state's first value is made here; no later one replaces it at an epoch's start");
   }
 }
 
 }  // namespace
 
 void check_state_never_reset(const engine::Context& ctx, engine::Diagnostics& out) {
-  std::set<int> layers;
-  for (const auto& flow : semantic::find_state_feedback(ctx.model)) {
-    // Only an epoch loop around the batch loop gives a boundary where the state must restart;
-    // carrying state through one pass over one series is truncated BPTT, and correct.
-    if (flow.call->loops.size() < 2 || !flow.loop_trains || !flow.detached_in_loop) continue;
-    if (flow.recreated_in_loops || !flow.initial) continue;
-    const auto& b = *flow.initial;
-    engine::ReplayHint hint;
-    hint.layer = ctx.model.layer_reached(*flow.call);
-    layers.insert(hint.layer);
-    hint.facts.push_back(engine::Fact::text("state", "carried", b.span));
-    out.report(b.span,
-               "`" + b.name + "` is created once, before the epoch loop, then detached and carried from batch to "
-               "batch and into the next epoch: the first batch of every epoch starts from the state left by the "
-               "last batch of the previous one, so unrelated sequences leak into each other",
-               "Re-create the state at the start of each epoch (and of each independent sequence), e.g. move `" +
-                   b.name + " = ...` inside the epoch loop",
-               std::move(hint));
-  }
-  report_carried_runs(ctx, out, layers);
+  report_carried_runs(ctx, out);
 }
 
 }  // namespace lstmlint::rules

@@ -799,7 +799,7 @@ class Interpreter {
       // A second abstract iteration only matters where state can flow from one iteration into
       // the next recurrent call, or where the last batch differs: otherwise it is skipped.
       if (i == 1 && !distinct_last && !carried(mark)) break;
-      if (i == 0) mark = {out_.recurrent_calls_.size(), backwards_};
+      if (i == 0) mark = {out_.recurrent_calls_.size(), all_backwards_};
       std::string why;
       bool last = false;
       Ref e = element(it, i == iterations - 1 && iterations == 2 ? 1 : 0, &why, &last);
@@ -827,7 +827,7 @@ class Interpreter {
 
   // Whether the first iteration (begun at `mark`) ran a recurrent call and a backward().
   bool carried(const std::pair<size_t, int>& mark) const {
-    return out_.recurrent_calls_.size() > mark.first && backwards_ > mark.second;
+    return out_.recurrent_calls_.size() > mark.first && all_backwards_ > mark.second;
   }
 
   void exec_while(TSNode n) {
@@ -836,7 +836,7 @@ class Interpreter {
     std::pair<size_t, int> mark;
     for (int i = 0; i < iterations && !frame().returned; ++i) {
       if (i == 1 && !carried(mark)) break;
-      if (i == 0) mark = {out_.recurrent_calls_.size(), backwards_};
+      if (i == 0) mark = {out_.recurrent_calls_.size(), all_backwards_};
       auto cond = eval(field(n, "condition"))->as_bool();
       if (cond && !*cond) break;
       loop_iterations_.emplace_back(n.id, i);
@@ -1079,7 +1079,9 @@ class Interpreter {
     if (vals.size() != 2) return unknown();
     std::string op;
     for (TSNode c : python::children(n))
-      if (!ts_node_is_named(c)) op += std::string(m_.text_of(c, cell_));
+      if (!ts_node_is_named(c))
+        for (char ch : m_.text_of(c, cell_))
+          if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\\') op += ch;  // `is not` -> "isnot"
     auto a = vals[0]->constant.as_number(), b = vals[1]->constant.as_number();
     if (vals[0]->kind == Kind::Const && vals[1]->kind == Kind::Const) {
       if ((op == "is" || op == "==") && vals[0]->constant.kind == Value::Kind::None)
@@ -1826,8 +1828,7 @@ class Interpreter {
   // Methods on values that are not notebook code: tensors, lists, dicts, layers, loaders.
   Ref method(const Ref& self, const std::string& name, Args& args, TSNode site) {
     if (name == "backward" && self->kind != Kind::Instance) {  // `loss.backward()`, whatever loss is known to be
-      const Ref* retain = args.keyword("retain_graph");
-      if (!(retain && (*retain)->as_bool() == true)) ++backwards_;
+      count_backward(args);
       return constant(Value::none());
     }
     switch (self->kind) {
@@ -2364,20 +2365,32 @@ class Interpreter {
     return unknown();
   }
 
+  // `loss.backward()`: every backward() counts; one without `retain_graph=True` also frees the
+  // graphs it ran through. A graph is stamped with the count of backward() calls before it.
+  void count_backward(Args& args) {
+    const Ref* retain = args.keyword("retain_graph");
+    ++all_backwards_;
+    if (!(retain && (*retain)->as_bool() == true)) ++backwards_;
+    freed_after_.push_back(backwards_);
+  }
+  // How many freeing backward() calls had run when the graph stamped `stamp` was made.
+  int freed_before(int stamp) const { return stamp <= 0 ? 0 : freed_after_[static_cast<size_t>(stamp) - 1]; }
+
   // The state a recurrent call received is stale when it carries the graph of an earlier
-  // forward that a backward() has run through since.
-  bool stale(const Ref& state, Origin* where) const {
+  // forward that a backward() has run through and freed since; retained when only backward()
+  // calls with `retain_graph=True` ran through it (the graph then grows with every batch).
+  bool stale(const Ref& state, Origin* where, bool retained = false) const {
     if (!state) return false;
     if (state->kind == Kind::Tensor) {
-      if (state->graph >= 0 && state->graph < backwards_) {
-        if (where) *where = state->graph_origin;
-        return true;
-      }
-      return false;
+      if (state->graph < 0) return false;
+      bool freed = freed_before(state->graph) < backwards_;
+      bool hit = retained ? !freed && state->graph < all_backwards_ : freed;
+      if (hit && where) *where = state->graph_origin;
+      return hit;
     }
     if (state->kind == Kind::Tuple && !state->items.empty()) {
       for (const auto& i : state->items)
-        if (!stale(i, where)) return false;
+        if (!stale(i, where, retained)) return false;
       return true;
     }
     return false;
@@ -2401,6 +2414,9 @@ class Interpreter {
     if (hx && !no_grad_ && stale(*hx, &ev.stale_origin)) {
       ev.stale_state = true;
       pending_.emplace_back(out_.recurrent_calls_.size(), backwards_);
+    } else if (hx && !no_grad_ && stale(*hx, &ev.stale_origin, true)) {
+      ev.retained_state = true;
+      pending_retained_.emplace_back(out_.recurrent_calls_.size(), all_backwards_);
     }
     // Where the state entered: the outermost frame whose call site passed this very value.
     if (hx) {
@@ -2452,7 +2468,7 @@ class Interpreter {
       auto r = std::const_pointer_cast<AValue>(t);
       r->chain = chain;
       if (no_grad_) return Ref(r);
-      r->graph = backwards_;
+      r->graph = all_backwards_;
       r->graph_origin = here;
       return Ref(r);
     };
@@ -2828,8 +2844,7 @@ class Interpreter {
     }
     if (name == "item") return unknown();
     if (name == "backward") {
-      const Ref* retain = args.keyword("retain_graph");
-      if (!(retain && (*retain)->as_bool() == true)) ++backwards_;
+      count_backward(args);
       return constant(Value::none());
     }
     (void)site;
@@ -2853,7 +2868,10 @@ class Interpreter {
   void confirm_stale() {
     for (auto [index, count] : pending_)
       if (backwards_ <= count) out_.recurrent_calls_[index].stale_state = false;
+    for (auto [index, count] : pending_retained_)
+      if (all_backwards_ <= count) out_.recurrent_calls_[index].retained_state = false;
     pending_.clear();
+    pending_retained_.clear();
   }
 
   // Functions defined but never called get one run with unknown arguments (and `self` an
@@ -2894,7 +2912,9 @@ class Interpreter {
   int cell_ = 0;
   int loop_depth_ = 0;
   int symbols_ = 0;
-  int backwards_ = 0;
+  int backwards_ = 0;      // backward() calls that freed their graph
+  int all_backwards_ = 0;  // every backward() call
+  std::vector<int> freed_after_;  // backwards_ after each backward() call
   long long steps_ = 0;
   std::string batch_why_;
   bool last_batch_ = false;
@@ -2904,6 +2924,7 @@ class Interpreter {
   int nesting_ = 0;
   int guarded_ = 0;  // inside `try` bodies whose handler catches the layer's errors
   std::vector<std::pair<size_t, int>> pending_;  // recurrent calls with stale state: (index, backward count then)
+  std::vector<std::pair<size_t, int>> pending_retained_;  // ... with retained state: (index, all_backwards_ then)
 };
 
 std::unique_ptr<Interpretation> interpret(const Model& model, const InterpreterBudget& budget) {

@@ -68,7 +68,7 @@ struct AValue {
   // Tensor
   std::vector<Dim> shape;
   bool ranked = false;
-  int graph = -1;           // -1 no recurrent graph; >= 0 backward() count when it was produced; -2 unknown
+  int graph = -1;           // -1 no recurrent graph; >= 0 backward() calls before it was produced; -2 unknown
   int chain = 0;            // recurrent state: which run of state it continues (0: none)
   // Data provenance: 1 the whole data set as loaded; 2 a leading part of it (`x[:n]`, the
   // training side of a split); 3 a trailing part (`x[n:]`, the test side); 0 not known.
@@ -110,7 +110,10 @@ struct RecurrentCall {
   int state_cell = 0;
   TSNode state_entry{};
   bool stale_state = false;   // attached to a graph that a backward() has already freed
-  Origin stale_origin;        // the recurrent call that produced that graph
+  // Attached to a graph that only backward(retain_graph=True) calls have run through: it is
+  // kept, and every later backward() runs through all earlier batches.
+  bool retained_state = false;
+  Origin stale_origin;        // the recurrent call that produced that graph (stale or retained)
   bool last_batch = false;    // during the loader's last, smaller batch
   bool guarded = false;       // inside `try` whose handler catches the error a mismatch raises
   std::string batch_why;      // how the input's batch was determined, when from a loader

@@ -71,7 +71,7 @@ check "a new finding: the old ones still hidden" summary "6 findings hidden by t
 
 after duplicate-cell 10
 check "a duplicate of a recorded finding is reported once more" reported 1
-check "a duplicate: which" grep -q 'cell 12:1:1: LSTM302' "$T/out"
+check "a duplicate: which" grep -q 'cell 12:6:32: LSTM302' "$T/out"
 
 after replace "batch_size=40" "batch_size=32"
 check "a changed flagged line is reported again" reported 1

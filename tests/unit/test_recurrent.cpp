@@ -5,7 +5,9 @@
 #include "semantic/data_flow.h"
 #include "semantic/keras.h"
 #include "semantic/shapes.h"
-#include "semantic/state_flow.h"
+#include <cstdio>
+
+#include "semantic/interpreter.h"
 
 using testing::Analysed;
 
@@ -39,23 +41,40 @@ TEST_CASE("recurrent layers carry their stated arguments, defaults and owner", "
   CHECK(a.model->recurrent_layer_called(*a.call("self.lstm")) == &layers[0]);
 }
 
-TEST_CASE("state feedback through a training loop, detached or not", "[recurrent]") {
-  Analysed fed({{kNet, 1},
-                {"model = Net()\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\nh = None\n"
-                 "for x, y in batches:\n    out, h = model(x, h)\n    out.sum().backward()\n    opt.step()", 2}});
-  auto flows = lstmlint::semantic::find_state_feedback(*fed.model);
-  REQUIRE(flows.size() == 1);
-  CHECK(flows[0].names == std::vector<std::string>{"h"});
-  CHECK(flows[0].loop_trains);
-  CHECK_FALSE(flows[0].broken_in_loop);
+namespace {
+int count_calls(const lstmlint::semantic::Model& m, bool (*pred)(const lstmlint::semantic::RecurrentCall&)) {
+  int n = 0;
+  for (const auto& ev : m.values().recurrent_calls()) n += pred(ev) ? 1 : 0;
+  return n;
+}
+}  // namespace
 
-  Analysed detached({{kNet, 1},
-                     {"model = Net()\nh = None\nfor x, y in batches:\n    h = tuple(s.detach() for s in h)\n"
-                      "    out, h = model(x, h)\n    out.sum().backward()", 2}});
-  auto d = lstmlint::semantic::find_state_feedback(*detached.model);
-  REQUIRE(d.size() == 1);
-  CHECK(d[0].broken_in_loop);
-  CHECK(d[0].detached_in_loop);
+TEST_CASE("state fed back through a training loop: stale, retained or detached", "[recurrent]") {
+  auto stale = [](const lstmlint::semantic::RecurrentCall& ev) { return ev.stale_state; };
+  auto retained = [](const lstmlint::semantic::RecurrentCall& ev) { return ev.retained_state; };
+  const char* loop = "model = Net()\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\nh = None\n"
+                     "for x, y in batches:\n%s    out, h = model(x, h)\n    out.sum().backward(%s)\n    opt.step()";
+  auto cell = [&](const char* detach, const char* backward_args) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, loop, detach, backward_args);
+    return std::string(buf);
+  };
+  Analysed fed({{kNet, 1}, {cell("", ""), 2}});
+  CHECK(count_calls(*fed.model, stale) == 1);  // the second iteration's call gets the freed graph
+  CHECK(count_calls(*fed.model, retained) == 0);
+
+  Analysed kept({{kNet, 1}, {cell("", "retain_graph=True"), 2}});
+  CHECK(count_calls(*kept.model, stale) == 0);
+  CHECK(count_calls(*kept.model, retained) == 1);
+
+  Analysed detached({{kNet, 1}, {cell("    h = tuple(s.detach() for s in h) if h is not None else None\n", ""), 2}});
+  CHECK(count_calls(*detached.model, stale) == 0);
+  CHECK(count_calls(*detached.model, retained) == 0);
+
+  // No backward() at all: nothing is freed or kept.
+  Analysed inference({{kNet, 1}, {"model = Net()\nh = None\nfor x in batches:\n    out, h = model(x, h)", 2}});
+  CHECK(count_calls(*inference.model, stale) == 0);
+  CHECK(count_calls(*inference.model, retained) == 0);
 }
 
 TEST_CASE("a stateful Keras layer links to the binding of its model, not to a reused name", "[recurrent]") {
