@@ -51,7 +51,7 @@ class Builder {
     resolve_calls();
     resolve_classes();
     derive_training_facts();
-    m_.values_ = std::getenv("LSTM_LINT_NO_VALUES") || !names_torch_recurrent_layer() ? std::make_unique<Interpretation>() : interpret(m_);
+    m_.values_ = std::getenv("LSTM_LINT_NO_VALUES") || !asks_value_flow() ? std::make_unique<Interpretation>() : interpret(m_);
   }
 
  private:
@@ -64,12 +64,11 @@ class Builder {
     bool guarded = false;
   };
 
-  // What asks the value-flow model today is about PyTorch (its recurrent layers and replay
-  // specs for them): a notebook that never imports torch has nothing to ask it.
-  // Today the rules that ask the value-flow model are about PyTorch's recurrent layers (and the
-  // replay specs for them), scikit-learn scalers and random splits: a notebook with none of them has
-  // nothing to ask it.
-  bool names_torch_recurrent_layer() const {
+  // The rules that ask the value-flow model are about recurrent layers (PyTorch's, and Keras
+  // layers that may be stateful; also the replay specs for them), scalers (scikit-learn's, or
+  // written by hand with `.std()` / `.min()` and `.max()`) and random splits: a notebook with
+  // none of them has nothing to ask it.
+  bool asks_value_flow() const {
     for (const auto& r : m_.recurrent_layers_) {
       if (!r.keras) return true;
       // keras-stateful-*: what reaches fit() from a layer that is (or may be) stateful
@@ -83,7 +82,13 @@ class Builder {
       for (const auto* list : {&c.args, &c.kwargs})
         for (const auto& a : *list)
           if (python::is(a.node, "attribute") && recurrent(m_.qualify(a.node, c.cell, c.scope))) return true;
+    bool min = false, max = false;
     for (const auto& c : m_.calls_) {
+      // hand-written scalers: `(x - x.mean()) / x.std()`, `(x - x.min()) / (x.max() - x.min())`
+      if (c.method == "std") return true;
+      min = min || c.method == "min";
+      max = max || c.method == "max";
+      if (min && max) return true;
       // scalers: scaler-fit-before-split asks where their data comes from
       if (c.qualified.rfind("sklearn.preprocessing.", 0) == 0 && c.qualified.size() > 6 &&
           c.qualified.compare(c.qualified.size() - 6, 6, "Scaler") == 0)

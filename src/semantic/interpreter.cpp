@@ -1139,11 +1139,48 @@ class Interpreter {
       s->element = join(a->store->element, b->store->element);
       return r;
     }
+    if (a->kind == Kind::Tensor && b->kind == Kind::Tensor && (op == "-" || op == "/"))
+      if (Ref r = normalisation(a, op, b, n)) return r;
     if (a->kind == Kind::Tensor || b->kind == Kind::Tensor) {
       if (op == "@") return unknown();
       return broadcast(a, b);
     }
     return unknown();
+  }
+
+  // `(x - x.mean()) / x.std()`, `(x - x.min()) / (x.max() - x.min())`: a scaler written by hand.
+  // Its statistics come from all of x unless x is one side of a split; the result counts as
+  // that fit's output, as a scikit-learn scaler's would. Null when the operands are not that.
+  Ref normalisation(const Ref& a, const std::string& op, const Ref& b, TSNode n) {
+    if (!b->stat_of) return nullptr;
+    if (a->stat_of) {  // `x.max() - x.min()`: still a statistic of x
+      if (a->stat_of != b->stat_of) return nullptr;
+      auto r = std::const_pointer_cast<AValue>(broadcast(a, b));
+      if (r.get() == a.get() || r.get() == b.get()) r = std::make_shared<AValue>(*r);
+      r->stat_of = a->stat_of;
+      return r;
+    }
+    if (op == "-" && b->stat_of == a.get()) {
+      bool whole = a->part != 2 && a->part != 3;
+      out_.scaler_fits_.push_back(ScalerFitEvent{cell_, n, whole, field(n, "left")});
+      int id = static_cast<int>(out_.scaler_fits_.size());
+      manual_fits_[id] = a.get();
+      auto r = std::make_shared<AValue>(*broadcast(a, b));
+      r->fitted = whole ? id : 0;
+      r->manual_fit = id;
+      return r;
+    }
+    if (op == "/" && a->manual_fit) {
+      auto it = manual_fits_.find(a->manual_fit);
+      if (it == manual_fits_.end() || it->second != b->stat_of) return nullptr;
+      auto& fit = out_.scaler_fits_[static_cast<size_t>(a->manual_fit) - 1];
+      if (fit.cell == cell_) fit.node = n;  // the whole expression is the fit
+      auto r = std::make_shared<AValue>(*broadcast(a, b));
+      r->fitted = a->fitted;
+      r->manual_fit = 0;
+      return r;
+    }
+    return nullptr;
   }
 
   // Element-wise maths: the broadcast shape when both shapes are known, else the tensor's own.
@@ -1213,7 +1250,7 @@ class Interpreter {
         if (name == "values" || name == "iloc" || name == "loc") return obj;
         if (obj->part || obj->fitted) {  // a column or property of a data frame
           static const std::unordered_set<std::string> methods = {
-              "view", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "size", "unfold", "sum", "mean",
+              "view", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "size", "unfold", "sum", "mean", "std", "min", "max", "var",
               "float", "double", "to", "detach", "numpy", "astype", "copy", "to_numpy", "dropna", "fillna"};
           if (!methods.count(name)) return carried_data(obj);
         }
@@ -1480,14 +1517,18 @@ class Interpreter {
     if (!head && !tail) return 0;
     Ref bound = eval(head ? p.stop : p.start);
     if (bound->sym) return 0;
+    // A few rows off either end look like a shift (`x[:-1]`, `y[1:]`, `x[:-T]` for targets):
+    // alone they do not make a training or test part.
+    bool shift = false;
     if (auto k = bound->as_int()) {
       std::optional<long long> length = t->ranked && !t->shape.empty() ? t->shape[0].size : std::nullopt;
       long long at = *k < 0 && length ? *length + *k : *k;
-      if (std::llabs(*k) < 50 && !(length && *length <= 100)) return 0;  // a shift, not a split
-      if (length && (at * 20 < *length || at * 20 > *length * 19)) return 0;
+      if (std::llabs(*k) < 50 && !(length && *length <= 100)) shift = true;
+      if (length && (at * 20 < *length || at * 20 > *length * 19)) shift = true;
     }
     int part = head ? 2 : 3;
-    // A split is the value cut into both parts at the same place: `x[:n]` and `x[n:]`.
+    // A split is the value cut into both parts at the same place: `x[:n]` and `x[n:]`, also
+    // `df.iloc[:-30]` and `df.iloc[-30:]` (a test period of 30 rows).
     TSNode site = ts_node_parent(idx[0]);
     for (const auto& c : cuts_) {
       if (c.value != t.get() || c.part == part) continue;
@@ -1495,7 +1536,7 @@ class Interpreter {
       if (same && t->fitted) out_.leaking_splits_.push_back(LeakingSplit{t->fitted - 1, c.cell, c.node});
     }
     if (cuts_.size() < 4096) cuts_.push_back(Cut{t.get(), bound, part, cell_, site, t});
-    return part;
+    return shift ? 0 : part;
   }
   struct Cut {
     const AValue* value;
@@ -1898,7 +1939,7 @@ class Interpreter {
     if (name == "fit" || name == "fit_transform") {
       // Fit on everything the data holds: not on one side of a split.
       bool whole = data->kind == Kind::Tensor && data->part != 2 && data->part != 3;
-      out_.scaler_fits_.push_back(ScalerFitEvent{cell_, site, whole});
+      out_.scaler_fits_.push_back(ScalerFitEvent{cell_, site, whole, args.pos_nodes.empty() ? TSNode{} : args.pos_nodes[0]});
       int id = static_cast<int>(out_.scaler_fits_.size());
       scaler->store->fields["fit"] = constant(Value::of_int(whole ? id : 0));
       if (name == "fit") return scaler;
@@ -2827,7 +2868,11 @@ class Interpreter {
     if (name == "sum" || name == "mean" || name == "max" || name == "min" || name == "std" || name == "argmax" || name == "var") {
       const Ref* d = args.get(0, name == "sum" || name == "mean" ? "dim" : "dim");
       if (!d) d = args.keyword("axis");
-      if (!d) return tensor({}, true);  // a scalar
+      if (!d) {  // a scalar
+        auto scalar = std::const_pointer_cast<AValue>(tensor({}, true));
+        if (name != "sum" && name != "argmax") scalar->stat_of = t.get();
+        return scalar;
+      }
       auto k = (*d)->as_int();
       if (!k || !t->ranked) return tensor({}, false);
       long long r = static_cast<long long>(t->shape.size());
@@ -2840,6 +2885,7 @@ class Interpreter {
       if (keep && (*keep)->as_bool() == true) out->shape[static_cast<size_t>(x)] = Dim{1, "", {}};
       else out->shape.erase(out->shape.begin() + x);
       if (name == "max" || name == "min") return unknown();  // (values, indices)
+      if (name != "sum" && name != "argmax") out->stat_of = t.get();
       return out;
     }
     if (name == "item") return unknown();
@@ -2924,6 +2970,7 @@ class Interpreter {
   int nesting_ = 0;
   int guarded_ = 0;  // inside `try` bodies whose handler catches the layer's errors
   std::vector<std::pair<size_t, int>> pending_;  // recurrent calls with stale state: (index, backward count then)
+  std::map<int, const void*> manual_fits_;  // scaler_fits_ id of a hand-written scaler -> the data it centred
   std::vector<std::pair<size_t, int>> pending_retained_;  // ... with retained state: (index, all_backwards_ then)
 };
 

@@ -74,6 +74,8 @@ struct AValue {
   // training side of a split); 3 a trailing part (`x[n:]`, the test side); 0 not known.
   int part = 0;
   int fitted = 0;           // derives from the output of scaler_fits()[fitted - 1], fit on the whole data
+  const void* stat_of = nullptr;  // a statistic (mean, std, min, max, var) of this value
+  int manual_fit = 0;       // `x - x.mean()`: the hand-written scaler fit it is the first step of
   Origin graph_origin;      // the recurrent call that produced it
   bool windowed = false;    // windows cut from one series
   // Made by a view/reshape that put the input's axes 0 and 1 in each other's place without
@@ -126,8 +128,9 @@ struct RecurrentCall {
 // `scaler.fit(data)` / `fit_transform(data)`: whether the data was the whole data set.
 struct ScalerFitEvent {
   int cell = 0;
-  TSNode node{};  // the fit call
+  TSNode node{};  // the fit call, or the hand-written normalisation
   bool whole = false;
+  TSNode data{};  // what it was fit on, as written
 };
 
 // A value derived from a scaler fit on the whole data, split afterwards.
