@@ -2,6 +2,7 @@
 #include "python/syntax.h"
 
 #include <algorithm>
+#include <deque>
 #include <cstdlib>
 #include <string_view>
 #include <unordered_map>
@@ -84,10 +85,16 @@ const std::unordered_map<std::string_view, TSFieldId>& field_ids() {
 
 TSNode field(TSNode n, const char* name) {
   if (ts_node_is_null(n)) return n;
-  const auto& ids = field_ids();
-  auto it = ids.find(name);
-  if (it == ids.end()) return TSNode{};  // not a field of the grammar: no such child
-  return ts_node_child_by_field_id(n, it->second);
+  // Callers pass string literals, so the name's address finds its id without hashing the text.
+  thread_local std::unordered_map<const char*, TSFieldId> by_address;
+  auto hit = by_address.find(name);
+  if (hit == by_address.end()) {
+    const auto& ids = field_ids();
+    auto it = ids.find(name);
+    hit = by_address.emplace(name, it == ids.end() ? TSFieldId{0} : it->second).first;
+  }
+  if (hit->second == 0) return TSNode{};  // not a field of the grammar: no such child
+  return ts_node_child_by_field_id(n, hit->second);
 }
 
 std::string_view text(TSNode n, std::string_view source) {
@@ -97,22 +104,56 @@ std::string_view text(TSNode n, std::string_view source) {
   return source.substr(start, end - start);
 }
 
+const std::vector<std::string_view>& symbol_names() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> v;
+    const TSLanguage* language = python_language();
+    for (uint32_t i = 0, n = ts_language_symbol_count(language); i < n; ++i) {
+      const char* name = ts_language_symbol_name(language, static_cast<TSSymbol>(i));
+      v.emplace_back(name ? name : "");
+    }
+    return v;
+  }();
+  return names;
+}
+
+namespace {
+struct Cursors {
+  std::deque<TSTreeCursor> free;  // one per nesting level reached so far (a deque: stable addresses)
+  size_t depth = 0;
+  ~Cursors() {
+    for (auto& c : free) ts_tree_cursor_delete(&c);
+  }
+};
+thread_local Cursors cursors;
+}  // namespace
+
+TSTreeCursor* CursorPool::acquire(TSNode n) {
+  if (cursors.depth == cursors.free.size()) {
+    cursors.free.push_back(ts_tree_cursor_new(n));
+  } else {
+    ts_tree_cursor_reset(&cursors.free[cursors.depth], n);
+  }
+  return &cursors.free[cursors.depth++];
+}
+
+void CursorPool::release() { --cursors.depth; }
+
 std::vector<TSNode> children(TSNode n) {
   std::vector<TSNode> out;
   if (ts_node_is_null(n)) return out;
-  TSTreeCursor cursor = ts_tree_cursor_new(n);
-  if (ts_tree_cursor_goto_first_child(&cursor)) {
-    do out.push_back(ts_tree_cursor_current_node(&cursor));
-    while (ts_tree_cursor_goto_next_sibling(&cursor));
-  }
-  ts_tree_cursor_delete(&cursor);
+  out.reserve(ts_node_child_count(n));
+  each_child(n, [&](TSNode c) { out.push_back(c); });
   return out;
 }
 
 std::vector<TSNode> named_children(TSNode n) {
   std::vector<TSNode> out;
-  for (TSNode c : children(n))
+  if (ts_node_is_null(n)) return out;
+  out.reserve(ts_node_named_child_count(n));
+  each_child(n, [&](TSNode c) {
     if (ts_node_is_named(c)) out.push_back(c);
+  });
   return out;
 }
 

@@ -59,13 +59,44 @@ class Parser {
 const TSLanguage* python_language();
 
 // --- node helpers -----------------------------------------------------------------------
-inline std::string_view type(TSNode n) { return ts_node_is_null(n) ? std::string_view() : ts_node_type(n); }
+// The grammar's symbol names, indexed by symbol, read once: ts_node_type() is a strlen() away
+// from a string_view at each of the many type tests a walk makes.
+const std::vector<std::string_view>& symbol_names();
+inline std::string_view type(TSNode n) {
+  if (ts_node_is_null(n)) return {};
+  TSSymbol s = ts_node_symbol(n);
+  const auto& names = symbol_names();
+  return s < names.size() ? names[s] : std::string_view(ts_node_type(n));  // ERROR and such
+}
 inline bool is(TSNode n, std::string_view t) { return !ts_node_is_null(n) && type(n) == t; }
 inline bool null(TSNode n) { return ts_node_is_null(n); }
 TSNode field(TSNode n, const char* name);
 std::string_view text(TSNode n, std::string_view source);
 std::vector<TSNode> children(TSNode n);        // all children, in order
 std::vector<TSNode> named_children(TSNode n);  // named children, in order
+// Calls f on each child in order, without building a list. f may walk further (its own calls
+// use other cursors).
+template <class F>
+void each_child(TSNode n, F&& f);
 std::string sexp(TSNode n);                     // S-expression, for --debug-tree
+
+// A cursor per nesting level of each_child, per thread: a new cursor allocates its stack.
+class CursorPool {
+ public:
+  static TSTreeCursor* acquire(TSNode n);
+  static void release();
+};
+
+template <class F>
+void each_child(TSNode n, F&& f) {
+  if (ts_node_is_null(n) || ts_node_child_count(n) == 0) return;
+  TSTreeCursor* c = CursorPool::acquire(n);
+  struct Release {
+    ~Release() { CursorPool::release(); }
+  } release;
+  if (!ts_tree_cursor_goto_first_child(c)) return;
+  do f(ts_tree_cursor_current_node(c));
+  while (ts_tree_cursor_goto_next_sibling(c));
+}
 
 }  // namespace lstmlint::python

@@ -219,7 +219,7 @@ class Builder {
   }
 
   void visit_children(TSNode n, const Ctx& ctx) {
-    for (TSNode c : python::children(n)) visit(c, ctx);
+    python::each_child(n, [&](TSNode c) { visit(c, ctx); });
   }
 
   void visit(TSNode n, const Ctx& ctx) {

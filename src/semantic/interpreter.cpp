@@ -14,7 +14,6 @@ namespace lstmlint::semantic {
 
 using python::field;
 using python::is;
-using python::named_children;
 using python::null;
 using python::type;
 
@@ -253,18 +252,10 @@ class Interpreter {
   Interpreter(const Model& model, const InterpreterBudget& budget, Interpretation& out)
       : m_(model), budget_(budget), out_(out) {
     module_ = std::make_shared<Env>();
-    const TSLanguage* language = python::python_language();
-    for (uint32_t i = 0, n = ts_language_symbol_count(language); i < n; ++i) {
-      const char* name = ts_language_symbol_name(language, static_cast<TSSymbol>(i));
-      symbol_names_.emplace_back(name ? name : "");
-    }
     for (const auto& f : model.functions()) function_at_[f.node.id] = f.id;
     for (const auto& c : model.classes()) class_at_[c.node.id] = c.id;
   }
 
-  ~Interpreter() {
-    for (auto& c : cursors_) ts_tree_cursor_delete(&c);
-  }
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
 
@@ -276,7 +267,7 @@ class Interpreter {
       Frame frame;
       frame.env = module_;
       frames_.push_back(&frame);
-      for (TSNode s : named_children(ci.tree.root())) {
+      for (TSNode s : named_of(ci.tree.root())) {
         exec(s);
         confirm_stale();
       }
@@ -307,12 +298,7 @@ class Interpreter {
   };
 
   // ---- syntax access, cached: the interpreter visits the same nodes many times ---------------
-  std::string_view type(TSNode n) {
-    if (null(n)) return {};
-    TSSymbol sym = ts_node_symbol(n);
-    if (sym >= symbol_names_.size()) return python::type(n);
-    return symbol_names_[sym];
-  }
+  std::string_view type(TSNode n) { return python::type(n); }
   bool is(TSNode n, std::string_view t) { return !null(n) && type(n) == t; }
   TSNode field(TSNode n, const char* name) {
     if (null(n)) return TSNode{};
@@ -334,34 +320,31 @@ class Interpreter {
       return std::hash<const void*>()(k.first) * 31 + k.second;
     }
   };
-  std::vector<std::string_view> symbol_names_;
   std::unordered_map<const char*, TSFieldId> field_ids_;
   std::unordered_map<std::pair<const void*, TSFieldId>, TSNode, FieldKeyHash> fields_;
 
   // ---- bookkeeping ---------------------------------------------------------------------------
   // Calls f on each named child but comments; the children of a node are listed once.
-  template <class F>
-  void each_named(TSNode n, F&& f) {
-    if (null(n)) return;
+  // The named children of n but comments, listed once per node: the interpreter visits the
+  // same nodes many times (each call of a function runs its body again).
+  const std::vector<TSNode>& named_of(TSNode n) {
+    static const std::vector<TSNode> none;
+    if (null(n)) return none;
     auto it = named_.find(n.id);
     if (it == named_.end()) {
-      std::vector<TSNode> kids;
-      uint32_t count = ts_node_child_count(n);
-      if (count > 0) {
-        if (cursors_.size() <= cursor_depth_) cursors_.push_back(ts_tree_cursor_new(n));
-        else ts_tree_cursor_reset(&cursors_[cursor_depth_], n);
-        TSTreeCursor* c = &cursors_[cursor_depth_];
-        if (ts_tree_cursor_goto_first_child(c)) {
-          do {
-            TSNode k = ts_tree_cursor_current_node(c);
-            if (ts_node_is_named(k) && !is(k, "comment")) kids.push_back(k);
-          } while (ts_tree_cursor_goto_next_sibling(c));
-        }
-      }
-      it = named_.emplace(n.id, std::move(kids)).first;
+      std::vector<TSNode> list;
+      list.reserve(ts_node_named_child_count(n));
+      python::each_child(n, [&](TSNode k) {
+        if (ts_node_is_named(k) && !is(k, "comment")) list.push_back(k);
+      });
+      it = named_.emplace(n.id, std::move(list)).first;
     }
-    const std::vector<TSNode>& kids = it->second;  // stays valid: map nodes do not move on rehash
-    for (size_t i = 0; i < kids.size(); ++i) f(kids[i]);
+    return it->second;  // stays valid: map nodes do not move on rehash
+  }
+  template <class F>
+  void each_named(TSNode n, F&& f) {
+    const std::vector<TSNode>& list = named_of(n);
+    for (size_t i = 0; i < list.size(); ++i) f(list[i]);
   }
   std::unordered_map<const void*, std::vector<TSNode>> named_;
 
@@ -456,14 +439,14 @@ class Interpreter {
       exec_while(s);
     } else if (t == "try_statement") {
       bool catches = false;
-      for (TSNode c : named_children(s)) {
+      for (TSNode c : named_of(s)) {
         if (!is(c, "except_clause")) continue;
-        auto kids = named_children(c);
+        auto kids = named_of(c);
         std::string caught = kids.empty() || is(kids[0], "block") ? "" : std::string(m_.text_of(kids[0], cell_));
         catches = catches || caught.empty() || caught.find("RuntimeError") != std::string::npos ||
                   caught.find("Exception") != std::string::npos || caught.find("ValueError") != std::string::npos;
       }
-      for (TSNode c : named_children(s)) {
+      for (TSNode c : named_of(s)) {
         if (is(c, "block")) {
           guarded_ += catches ? 1 : 0;
           exec_block(c);
@@ -472,14 +455,14 @@ class Interpreter {
         else if (is(c, "else_clause") || is(c, "finally_clause")) exec_block(last_block(c));
       }
     } else if (t == "with_statement") {
-      for (TSNode c : named_children(s)) {
+      for (TSNode c : named_of(s)) {
         if (is(c, "with_clause")) {
-          for (TSNode item : named_children(c)) {
+          for (TSNode item : named_of(c)) {
             TSNode v = field(item, "value");
             if (is(v, "as_pattern")) {
-              Ref r = eval(named_children(v).empty() ? v : named_children(v)[0]);
+              Ref r = eval(named_of(v).empty() ? v : named_of(v)[0]);
               TSNode alias = field(v, "alias");
-              if (!null(alias)) bind_target(named_children(alias).empty() ? alias : named_children(alias)[0], r);
+              if (!null(alias)) bind_target(named_of(alias).empty() ? alias : named_of(alias)[0], r);
             } else if (!null(v)) {
               eval(v);
             }
@@ -499,7 +482,7 @@ class Interpreter {
       if (is(d, "function_definition")) define_function(d);
       else if (is(d, "class_definition")) define_class(d);
     } else if (t == "return_statement") {
-      auto kids = named_children(s);
+      auto kids = named_of(s);
       Ref v = kids.empty() ? constant(Value::none()) : eval(kids[0]);
       frame().returns.push_back(v);
       frame().returned = true;
@@ -507,7 +490,7 @@ class Interpreter {
       exec_import(s);
     } else if (t == "global_statement") {
       if (frame().env != module_)
-        for (TSNode n : named_children(s)) frame().env->globals.insert(std::string(m_.text_of(n, cell_)));
+        for (TSNode n : named_of(s)) frame().env->globals.insert(std::string(m_.text_of(n, cell_)));
     } else if (t == "delete_statement") {
       // names deleted stay as they were: a later read of them is an error the other rules see
     }
@@ -515,9 +498,9 @@ class Interpreter {
 
   // `with torch.no_grad():` / `torch.inference_mode()`: no graph is recorded in the body.
   bool disables_grad(TSNode with) {
-    for (TSNode c : named_children(with)) {
+    for (TSNode c : named_of(with)) {
       if (!is(c, "with_clause")) continue;
-      for (TSNode item : named_children(c)) {
+      for (TSNode item : named_of(c)) {
         Ref v = value_of_node(field(item, "value"));
         if (v && v->kind == Kind::Instance && (v->qualified == "torch.no_grad" || v->qualified == "torch.inference_mode"))
           return true;
@@ -527,9 +510,9 @@ class Interpreter {
   }
   Ref value_of_node(TSNode n) { return null(n) ? nullptr : out_.value_of(n, cell_); }
 
-  static TSNode last_block(TSNode n) {
+  TSNode last_block(TSNode n) {
     TSNode b{};
-    for (TSNode c : named_children(n))
+    for (TSNode c : named_of(n))
       if (python::is(c, "block")) b = c;
     return b;
   }
@@ -584,13 +567,13 @@ class Interpreter {
       each_named(t, [&](TSNode c) { targets.push_back(c); });
       for (size_t i = 0; i < targets.size(); ++i) {
         if (is(targets[i], "list_splat_pattern") || is(targets[i], "list_splat")) {
-          bind_target(named_children(targets[i]).empty() ? TSNode{} : named_children(targets[i])[0], unknown());
+          bind_target(named_of(targets[i]).empty() ? TSNode{} : named_of(targets[i])[0], unknown());
           continue;
         }
         bind_target(targets[i], item(v, static_cast<long long>(i), targets.size()));
       }
     } else if (k == "parenthesized_expression") {
-      auto kids = named_children(t);
+      auto kids = named_of(t);
       if (!kids.empty()) bind_target(kids[0], v);
     } else if (k == "attribute") {
       Ref obj = eval(field(t, "object"));
@@ -853,7 +836,7 @@ class Interpreter {
       return v;
     };
     if (is(n, "import_statement")) {
-      for (TSNode c : named_children(n)) {
+      for (TSNode c : named_of(n)) {
         if (is(c, "dotted_name")) {
           std::string q(m_.text_of(c, cell_));
           std::string top = q.substr(0, q.find('.'));
@@ -867,7 +850,7 @@ class Interpreter {
     }
     TSNode mod = field(n, "module_name");
     std::string base(m_.text_of(mod, cell_));
-    for (TSNode c : named_children(n)) {
+    for (TSNode c : named_of(n)) {
       if (c.id == mod.id) continue;
       if (is(c, "dotted_name")) {
         std::string name(m_.text_of(c, cell_));
@@ -897,7 +880,7 @@ class Interpreter {
     cls->origin = origin(field(n, "name"));
     TSNode supers = field(n, "superclasses");
     if (!null(supers))
-      for (TSNode b : named_children(supers))
+      for (TSNode b : named_of(supers))
         if (!is(b, "keyword_argument")) cls->items.push_back(eval(b));
     // Class-level assignments become class attributes (a `class Config: hidden = 64`).
     auto env = std::make_shared<Env>();
@@ -905,7 +888,7 @@ class Interpreter {
     Frame f;
     f.env = env;
     frames_.push_back(&f);
-    for (TSNode s : named_children(field(n, "body")))
+    for (TSNode s : named_of(field(n, "body")))
       if (is(s, "expression_statement")) exec(s);
     frames_.pop_back();
     for (auto& [k, v] : env->vars) cls->store->fields[k] = v;
@@ -948,7 +931,7 @@ class Interpreter {
     if (t == "none") return constant(Value::none(), origin(n));
     if (t == "string") return string_value(n);
     if (t == "parenthesized_expression") {
-      auto kids = named_children(n);
+      auto kids = named_of(n);
       return kids.empty() ? unknown() : eval(kids[0]);
     }
     if (t == "tuple" || t == "expression_list") return sequence(n, true);
@@ -981,7 +964,7 @@ class Interpreter {
       return unknown();
     }
     if (t == "conditional_expression") {
-      auto kids = named_children(n);
+      auto kids = named_of(n);
       if (kids.size() != 3) return unknown();
       auto cond = eval(kids[1])->as_bool();
       if (cond) return eval(*cond ? kids[0] : kids[2]);
@@ -1005,11 +988,11 @@ class Interpreter {
     }
     if (t == "keyword_argument") return eval(field(n, "value"));
     if (t == "await") {
-      auto kids = named_children(n);
+      auto kids = named_of(n);
       return kids.empty() ? unknown() : eval(kids[0]);
     }
     // Everything else (f-strings' parts, sets, yields...) is evaluated for its effects only.
-    for (TSNode c : named_children(n)) eval(c);
+    for (TSNode c : named_of(n)) eval(c);
     return unknown();
   }
 
@@ -1020,7 +1003,7 @@ class Interpreter {
     std::string prefix(s.substr(0, q));
     for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (prefix.find('f') != std::string::npos) {
-      for (TSNode c : named_children(n)) eval(c);  // interpolations may call things
+      for (TSNode c : named_of(n)) eval(c);  // interpolations may call things
       return make(Kind::Const);                    // a str of unknown value: kind kept unknown
     }
     size_t quote = (s.size() >= q + 6 && s.substr(q, 3) == std::string(3, s[q])) ? 3 : 1;
@@ -1042,7 +1025,7 @@ class Interpreter {
     bool exact = true;
     for (TSNode k : kids) {
       if (is(k, "list_splat")) {
-        Ref s = eval(named_children(k).empty() ? TSNode{} : named_children(k)[0]);
+        Ref s = eval(named_of(k).empty() ? TSNode{} : named_of(k)[0]);
         if (s->kind == Kind::Tuple) items.insert(items.end(), s->items.begin(), s->items.end());
         else if (s->kind == Kind::List && s->store->exact) items.insert(items.end(), s->store->items.begin(), s->store->items.end());
         else exact = false;
@@ -1073,7 +1056,7 @@ class Interpreter {
   }
 
   Ref comparison(TSNode n) {
-    auto kids = named_children(n);
+    auto kids = named_of(n);
     std::vector<Ref> vals;
     for (TSNode k : kids) vals.push_back(eval(k));
     if (vals.size() != 2) return unknown();
@@ -1337,9 +1320,9 @@ class Interpreter {
     Ref obj = eval(field(n, "value"));
     std::vector<TSNode> idx;  // every named child but the value (comments aside)
     TSNode value = field(n, "value");
-    for (TSNode c : named_children(n))
+    for (TSNode c : named_of(n))
       if (c.id != value.id && !is(c, "comment")) idx.push_back(c);
-    if (idx.size() == 1 && is(idx[0], "tuple")) idx = named_children(idx[0]);
+    if (idx.size() == 1 && is(idx[0], "tuple")) idx = named_of(idx[0]);
     switch (obj->kind) {
       case Kind::Dict: {
         if (idx.size() != 1) return unknown();
@@ -1572,7 +1555,7 @@ class Interpreter {
     std::optional<long long> length;
     // `tuple(s.detach() for s in hidden)`: one clause over a short sequence of known items runs
     // the body once per item, so each item keeps its own value.
-    auto clauses = named_children(n);
+    auto clauses = named_of(n);
     Ref first;  // the first clause's iterable, evaluated once
     if (clauses.size() >= 2 && is(clauses[1], "for_in_clause")) first = eval(field(clauses[1], "right"));
     if (clauses.size() == 2 && first) {
@@ -1607,7 +1590,7 @@ class Interpreter {
         bind_target(field(c, "left"), element(it, 0, nullptr, nullptr));
       } else if (is(c, "if_clause")) {
         exact = false;
-        for (TSNode k : named_children(c)) eval(k);
+        for (TSNode k : named_of(c)) eval(k);
       }
     }
     Ref body = eval(field(n, "body"));
@@ -1663,7 +1646,7 @@ class Interpreter {
         a.kw.emplace_back(std::string(m_.text_of(field(c, "name"), cell_)), eval(field(c, "value")));
         a.kw_nodes.push_back(field(c, "value"));
       } else if (is(c, "list_splat")) {
-        auto kids = named_children(c);
+        auto kids = named_of(c);
         Ref v = kids.empty() ? unknown() : eval(kids[0]);
         if (v->kind == Kind::Tuple) {
           for (const auto& i : v->items) { a.pos.push_back(i); a.pos_nodes.push_back(c); }
@@ -1673,7 +1656,7 @@ class Interpreter {
           a.unpacked = true;
         }
       } else if (is(c, "dictionary_splat")) {
-        auto kids = named_children(c);
+        auto kids = named_of(c);
         Ref v = kids.empty() ? unknown() : eval(kids[0]);
         if (v->kind == Kind::Dict) {
           for (const auto& [k, val] : v->store->fields)
@@ -1772,7 +1755,7 @@ class Interpreter {
     if (self) pos.insert(pos.begin(), self);
     if (null(params)) return;
     bool keyword_only = false;
-    for (TSNode p : named_children(params)) {
+    for (TSNode p : named_of(params)) {
       std::string_view t = type(p);
       std::string name;
       TSNode dflt{};
@@ -1782,16 +1765,16 @@ class Interpreter {
         name = std::string(m_.text_of(field(p, "name"), cell_));
         dflt = field(p, "value");
       } else if (t == "typed_parameter") {
-        auto kids = named_children(p);
+        auto kids = named_of(p);
         if (!kids.empty() && is(kids[0], "identifier")) name = std::string(m_.text_of(kids[0], cell_));
         else if (!kids.empty()) {  // *args: T / **kw: T
-          auto inner = named_children(kids[0]);
+          auto inner = named_of(kids[0]);
           if (!inner.empty()) env->vars[std::string(m_.text_of(inner[0], cell_))] = unknown();
           keyword_only = true;
           continue;
         }
       } else if (t == "list_splat_pattern" || t == "dictionary_splat_pattern") {
-        auto kids = named_children(p);
+        auto kids = named_of(p);
         if (!kids.empty()) {
           std::string n(m_.text_of(kids[0], cell_));
           if (t == "list_splat_pattern") {
@@ -2948,8 +2931,6 @@ class Interpreter {
     std::unordered_map<std::string, std::optional<Ref>> old;  // value before the `if`, per name written
   };
   std::vector<IfLog> if_logs_;
-  std::deque<TSTreeCursor> cursors_;
-  size_t cursor_depth_ = 0;
   std::unordered_map<const void*, int> function_at_, class_at_;
   std::unordered_map<int, EnvPtr> closures_;
   std::unordered_map<int, Ref> class_values_;
