@@ -1,11 +1,12 @@
-// batch-first-mismatch: the output of a recurrent layer built without batch_first=True is
-// (time, batch, hidden), but is indexed as if it were (batch, time, hidden): `out[:, -1]`.
+// batch-first-mismatch: a recurrent layer reads its batch on another axis than the one the
+// data holds it on. Two views: the value-flow model follows the loader's batch axis (through
+// helpers, methods, permute and transpose) to the recurrent call and compares it with where
+// the layer reads it; and the output of a layer built without batch_first=True, which is
+// (time, batch, hidden), indexed as if it were (batch, time, hidden): `out[:, -1]`.
 #include <set>
 
 #include "engine/registry.h"
 #include "fix/edits.h"
-#include "semantic/data_flow.h"
-#include "semantic/shapes.h"
 
 namespace lstmlint::rules {
 namespace {
@@ -13,65 +14,6 @@ namespace {
 using semantic::Call;
 using semantic::Model;
 using semantic::RecurrentLayer;
-
-const RecurrentLayer* time_major(const RecurrentLayer* layer) {
-  if (!layer || layer->keras || layer->kind.find("Cell") != std::string::npos) return nullptr;
-  auto batch_first = layer->batch_first.as_bool();
-  return batch_first && !*batch_first ? layer : nullptr;
-}
-
-// The time-major layer a call feeds its first argument to unchanged: the layer itself, or a
-// model whose forward(self, x) passes x, never re-bound, straight to its only recurrent layer.
-const RecurrentLayer* receiving_layer(const Model& model, const Call& call) {
-  if (const auto* layer = model.recurrent_layer_called(call)) return time_major(layer);
-  if (!call.receiver.empty() || call.callee != call.method) return nullptr;
-  int cls = model.instance_class(call.callee, call.cell, ts_node_start_byte(call.node));
-  if (cls < 0) return nullptr;
-  const RecurrentLayer* only = nullptr;
-  for (const auto& r : model.recurrent_layers()) {
-    if (r.cls != cls) continue;
-    if (only) return nullptr;
-    only = &r;
-  }
-  const auto& k = model.classes()[static_cast<size_t>(cls)];
-  auto forward = k.methods.find("forward");
-  if (!only || forward == k.methods.end()) return nullptr;
-  const auto& f = model.functions()[static_cast<size_t>(forward->second)];
-  if (f.params.size() < 2) return nullptr;
-  const std::string& input = f.params[1];
-  for (const auto& b : model.bindings())
-    if (b.scope == f.scope && b.name == input && b.kind != semantic::BindingKind::Parameter) return nullptr;
-  for (int id : f.calls) {
-    const Call& c = model.calls()[static_cast<size_t>(id)];
-    if (model.recurrent_layer_called(c) == only && !c.args.empty() && python::is(c.args[0].node, "identifier") &&
-        model.text_of(c.args[0].node, c.cell) == input)
-      return time_major(only);
-  }
-  return nullptr;
-}
-
-bool is_batch(const Model& model, TSNode arg, const semantic::LoaderLoop& use, const Call& call) {
-  static const char* casts[] = {"float", "double", "to", "cuda", "cpu", "contiguous"};
-  uint32_t at = ts_node_start_byte(call.node);
-  for (int depth = 0; depth < 6; ++depth) {
-    if (python::is(arg, "identifier")) {
-      std::string name(model.text_of(arg, call.cell));
-      TSNode value;
-      if (!semantic::rebound_in_loop(model, name, use.loop, use.scope, at, value)) return name == use.batch;
-      if (python::null(value)) return false;  // re-bound to something unknown
-      arg = value;
-      at = ts_node_start_byte(value);  // names inside the value are read before that binding
-      continue;
-    }
-    const Call* c = model.call_for(arg, call.cell);
-    if (!c || !python::is(python::field(arg, "function"), "attribute")) return false;
-    bool cast = false;
-    for (const char* k : casts) cast = cast || c->method == k;
-    if (!cast) return false;
-    arg = python::field(python::field(arg, "function"), "object");
-  }
-  return false;
-}
 
 // `batch_first=True` in the layer's constructor: replaces a literal `batch_first=False`, or
 // adds the keyword after the last argument. Nothing for `**kwargs` or a name holding False.
@@ -117,47 +59,6 @@ bool outputs_allow_batch_first(const Model& model, const RecurrentLayer& layer) 
   return true;
 }
 
-// Loader batches are always (batch, ...): windows of rank 3 arrive as (batch, time, feature).
-void check_batch_major_input(const engine::Context& ctx, engine::Diagnostics& out, std::set<const RecurrentLayer*>& reported) {
-  const Model& model = ctx.model;
-  for (const auto& use : semantic::loader_loops(model)) {
-    const auto* dataset = use.loader->argument(0, "dataset");
-    if (!dataset || dataset->unpacked) continue;
-    TSNode d = dataset->node;
-    int cell = use.loader->cell;
-    if (python::is(d, "identifier")) {
-      const auto* b = model.reaching_binding(std::string(model.text_of(d, cell)), cell, ts_node_start_byte(d));
-      if (!b || b->conditional || python::null(b->value)) continue;
-      d = b->value;
-      cell = b->cell;
-    }
-    const Call* ds = model.call_for(d, cell);
-    if (!ds || ds->qualified.find("TensorDataset") == std::string::npos || ds->args.empty()) continue;
-    auto rank = semantic::rank_of(model, ds->args[0].node, cell, 0);
-    if (!rank || *rank != 3) continue;
-    for (const Call& c : model.calls()) {
-      if (c.cell != use.cell || !model.in_loop(c, use.loop) || c.args.empty()) continue;
-      const RecurrentLayer* layer = receiving_layer(model, c);
-      if (!layer || reported.count(layer) || !is_batch(model, c.args[0].node, use, c)) continue;
-      reported.insert(layer);  // one finding per layer: its misread input and its misread output are one bug
-      std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
-      engine::ReplayHint hint;
-      hint.layer = model.layer_index(layer);
-      hint.loader = use.loader->id;
-      hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", model.span_of(ds->args[0].node, cell)));
-      engine::Finding& finding = out.report(model.span_of(c.args[0].node, c.cell),
-                 "each batch of this loader is (batch, time, feature) — `" +
-                     std::string(model.text_of(ds->args[0].node, cell)) + "` has 3 axes and the loader stacks its "
-                     "items on a new first axis — but `" + layer_name + "` is built without `batch_first=True`, so it "
-                     "reads axis 0 as time: every sample's steps are mixed with the other samples of the batch",
-                 "Build the layer with `batch_first=True`, or pass `" + use.batch + ".transpose(0, 1)`", std::move(hint));
-      // Safe when the loader proves the input is (batch, time, feature) and no use of the output
-      // depends on it being time-major.
-      finding.fix = batch_first_fix(model, *layer, outputs_allow_batch_first(model, *layer));
-    }
-  }
-}
-
 // The value-flow view: the loader's batch axis is followed through permute/transpose,
 // helpers and methods to the recurrent call, and compared with where the layer reads it.
 void check_batch_axis(const engine::Context& ctx, engine::Diagnostics& out, std::set<const RecurrentLayer*>& reported) {
@@ -178,25 +79,39 @@ void check_batch_axis(const engine::Context& ctx, engine::Diagnostics& out, std:
     int index = model.layer_index_of(*ev.layer);
     const RecurrentLayer* layer = index >= 0 ? &model.recurrent_layers()[static_cast<size_t>(index)] : nullptr;
     if (!layer || reported.count(layer)) continue;
-    const Call* call = model.call_for(ev.node, ev.cell);
-    if (!call || call->args.empty() || call->args[0].unpacked) continue;
+    // Reported where the input enters: `model(xb)` in the training loop when forward passes
+    // its argument on unchanged, else the layer's own call.
+    int cell = ev.input_cell;
+    TSNode input = ev.input_entry;
+    if (python::null(input)) continue;
     reported.insert(layer);
     std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
-    std::string arg(model.text_of(call->args[0].node, ev.cell));
+    std::string arg(model.text_of(input, cell));
     engine::ReplayHint hint;
     hint.layer = index;
     hint.facts.push_back(engine::Fact::text("data_layout", *batch_first ? "time_batch_feature" : "batch_time_feature",
-                                            model.span_of(call->args[0].node, ev.cell)));
-    out.report(model.span_of(call->args[0].node, ev.cell),
-               "`" + layer_name + "` is built with batch_first=" + (*batch_first ? "True" : "False") + ", so it reads axis " +
-                   std::to_string(reads) + " of `" + arg + "` as the batch, but the batch of the loader (" +
-                   (shape[holds].why.empty() ? std::string("its first axis") : shape[holds].why) + ") reaches it on axis " +
-                   std::to_string(holds) + ": the layer runs over the samples as if they were time steps, and each "
-                   "sample's steps are mixed with the other samples",
-               *batch_first ? "Pass the batch as the first axis (drop the permute/transpose), or build the layer with "
-                              "`batch_first=False`"
-                            : "Build the layer with `batch_first=True`, or pass `" + arg + ".transpose(0, 1)`",
-               std::move(hint));
+                                            model.span_of(input, cell)));
+    std::string batch = shape[holds].why.empty() ? std::string("its first axis") : shape[holds].why;
+    std::string misread = "the layer runs over the samples as if they were time steps, and each sample's steps are "
+                          "mixed with the other samples of the batch";
+    if (*batch_first) {
+      out.report(model.span_of(input, cell),
+                 "`" + layer_name + "` is built with batch_first=True, so it reads axis 0 of `" + arg +
+                     "` as the batch, but the batch of the loader (" + batch + ") reaches it on axis 1: " + misread,
+                 "Pass the batch as the first axis (drop the permute/transpose), or build the layer with "
+                 "`batch_first=False`",
+                 std::move(hint));
+      continue;
+    }
+    engine::Finding& finding =
+        out.report(model.span_of(input, cell),
+                   "`" + arg + "` is (batch, time, feature): the loader (" + batch +
+                       ") stacks its items on a new first axis — but `" + layer_name +
+                       "` is built without `batch_first=True`, so it reads axis 0 as time: " + misread,
+                   "Build the layer with `batch_first=True`, or pass `" + arg + ".transpose(0, 1)`", std::move(hint));
+    // Safe when no use of the output depends on it being time-major: the input is known to be
+    // (batch, time, feature) from the loader.
+    finding.fix = batch_first_fix(model, *layer, outputs_allow_batch_first(model, *layer));
   }
 }
 
@@ -242,7 +157,6 @@ void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics&
       finding.fix = batch_first_fix(model, *layer, false);
     }
   }
-  check_batch_major_input(ctx, out, reported);
   check_batch_axis(ctx, out, reported);
 }
 

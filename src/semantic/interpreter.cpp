@@ -736,7 +736,8 @@ class Interpreter {
     b.batch = true;
     if (batch) {
       b.size = *batch;
-      std::string from = bs->origin.known() ? " (" + bs->origin.where() + ")" : "";
+      // Where batch_size was written, when that is not the loader's own line.
+      std::string from = bs->origin.known() && bs->origin.where() != loader->origin.where() ? " (" + bs->origin.where() + ")" : "";
       b.why = "batch_size=" + std::to_string(*batch) + " of the DataLoader in " + loader->origin.where() + from;
       bool drops = drop && drop->as_bool() == true;
       if (iteration == 1 && !drops && length && *batch > 0 && *length % *batch != 0) {
@@ -2420,6 +2421,18 @@ class Interpreter {
     return false;
   }
 
+  // The outermost frame whose call site passed this very value as an argument: that argument
+  // and its cell (left as they are when no frame did).
+  void entry_of(const Ref& value, int& cell, TSNode& node) const {
+    for (const Frame* f : frames_)
+      for (const auto& [arg, v] : f->call_args)
+        if (v == value && !null(arg)) {
+          cell = f->call_cell;
+          node = arg;
+          return;
+        }
+  }
+
   Ref call_recurrent(const Ref& layer, const Ref& x, Args& args, TSNode site) {
     const Ref* hx = args.pos.size() > 1 ? &args.pos[1] : args.keyword("hx");
     TSNode hx_node = args.pos.size() > 1 ? args.pos_nodes[1] : args.node(99, "hx");
@@ -2442,20 +2455,11 @@ class Interpreter {
       ev.retained_state = true;
       pending_retained_.emplace_back(out_.recurrent_calls_.size(), all_backwards_);
     }
-    // Where the state entered: the outermost frame whose call site passed this very value.
-    if (hx) {
-      for (const Frame* f : frames_) {
-        bool found = false;
-        for (const auto& [node, v] : f->call_args)
-          if (v == *hx && !null(node)) {
-            ev.state_cell = f->call_cell;
-            ev.state_entry = node;
-            found = true;
-            break;
-          }
-        if (found) break;
-      }
-    }
+    // Where the state and the input entered: the outermost frame whose call site passed them.
+    if (hx) entry_of(*hx, ev.state_cell, ev.state_entry);
+    ev.input_cell = cell_;
+    ev.input_entry = args.node(0, "input");
+    if (x) entry_of(x, ev.input_cell, ev.input_entry);
     for (const Frame* f : frames_)
       if (!null(f->call_node)) ev.stack.push_back(Origin{f->call_cell, f->call_node, {}});
     ev.loops = loop_iterations_;

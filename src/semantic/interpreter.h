@@ -111,6 +111,9 @@ struct RecurrentCall {
   // (`model(x, hidden)` in the training loop), else the state argument here.
   int state_cell = 0;
   TSNode state_entry{};
+  // Where the input entered, found the same way (`model(xb)` in the loop, for `self.gru(x)`).
+  int input_cell = 0;
+  TSNode input_entry{};
   bool stale_state = false;   // attached to a graph that a backward() has already freed
   // Attached to a graph that only backward(retain_graph=True) calls have run through: it is
   // kept, and every later backward() runs through all earlier batches.
