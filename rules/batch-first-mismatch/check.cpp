@@ -115,48 +115,37 @@ void check_batch_axis(const engine::Context& ctx, engine::Diagnostics& out, std:
   }
 }
 
+// `out[:, -1]` of a (time, batch, hidden) output, as the value-flow model saw it.
+void check_time_major_index(const engine::Context& ctx, engine::Diagnostics& out, std::set<const RecurrentLayer*>& reported) {
+  const Model& model = ctx.model;
+  for (const auto& e : model.values().time_major_indexing()) {
+    int index = model.layer_index_of(*e.layer);
+    const RecurrentLayer* layer = index >= 0 ? &model.recurrent_layers()[static_cast<size_t>(index)] : nullptr;
+    if (!layer || layer->keras) continue;
+    reported.insert(layer);
+    std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
+    std::string output(model.text_of(python::field(e.node, "value"), e.cell));
+    Span span = model.span_of(e.node, e.cell);
+    engine::ReplayHint hint;
+    hint.layer = index;
+    hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", span, "assumed by `[:, -1]`"));
+    engine::Finding& finding = out.report(span,
+               "`" + layer_name + "` is built without `batch_first=True`, so `" + output +
+                   "` is (time, batch, hidden): `" + std::string(model.text_of(e.node, e.cell)) +
+                   "` takes the last sample of the batch at every time step, not the last time step of each sample",
+               "Index the time axis first (`" + output + "[-1]`), or build the layer with `batch_first=True` and "
+               "feed it (batch, time, feature) tensors",
+               std::move(hint));
+    // Unsafe: only the output's indexing is known; the layer will read its input batch-first too.
+    finding.fix = batch_first_fix(model, *layer, false);
+  }
+}
+
 }  // namespace
 
 void check_batch_first_mismatch(const engine::Context& ctx, engine::Diagnostics& out) {
-  const auto& model = ctx.model;
   std::set<const RecurrentLayer*> reported;
-  for (const auto& c : model.calls()) {
-    const auto* layer = model.recurrent_layer_called(c);
-    if (!layer || layer->keras || layer->kind.find("Cell") != std::string::npos) continue;
-    auto batch_first = layer->batch_first.as_bool();
-    if (!batch_first || *batch_first) continue;  // unknown or batch-first: nothing to say
-    TSNode assignment = model.assignment_of(c);
-    if (python::null(assignment) || !python::is(python::field(assignment, "left"), "pattern_list")) continue;
-    auto targets = model.target_names(assignment, c.cell);
-    if (targets.empty()) continue;
-    const std::string& output = targets.front();
-    uint32_t after = ts_node_end_byte(assignment);
-    // The first re-binding of `output` after the call ends the span we look at.
-    uint32_t until = UINT32_MAX;
-    for (const auto& b : model.bindings())
-      if (b.cell == c.cell && b.scope == c.scope && b.name == output && b.byte > after && b.byte < until) until = b.byte;
-    for (const auto& s : model.subscripts()) {
-      if (s.cell != c.cell || s.scope != c.scope || s.name != output) continue;
-      uint32_t at = ts_node_start_byte(s.node);
-      if (at < after || at >= until || s.indices.size() < 2) continue;
-      if (!python::is(s.indices[0], "slice") || model.text_of(s.indices[0], c.cell) != ":") continue;
-      if (model.text_of(s.indices[1], c.cell) != "-1") continue;
-      std::string layer_name = layer->name.empty() ? "self." + layer->attribute : layer->name;
-      reported.insert(layer);
-      engine::ReplayHint hint;
-      hint.layer = model.layer_index(layer);
-      hint.facts.push_back(engine::Fact::text("data_layout", "batch_time_feature", s.span, "assumed by `[:, -1]`"));
-      engine::Finding& finding = out.report(s.span,
-                 "`" + layer_name + "` is built without `batch_first=True`, so `" + output +
-                     "` is (time, batch, hidden): `" + std::string(model.text_of(s.node, c.cell)) +
-                     "` takes the last sample of the batch at every time step, not the last time step of each sample",
-                 "Index the time axis first (`" + output + "[-1]`), or build the layer with `batch_first=True` and "
-                 "feed it (batch, time, feature) tensors",
-                 std::move(hint));
-      // Unsafe: only the output's indexing is known; the layer will read its input batch-first too.
-      finding.fix = batch_first_fix(model, *layer, false);
-    }
-  }
+  check_time_major_index(ctx, out, reported);
   check_batch_axis(ctx, out, reported);
 }
 

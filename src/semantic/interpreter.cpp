@@ -1349,7 +1349,7 @@ class Interpreter {
       case Kind::Instance:
         if (!idx.empty()) eval(idx[0]);
         return unknown();
-      case Kind::Tensor: return index_tensor(obj, idx);
+      case Kind::Tensor: return index_tensor(obj, idx, n);
       default:
         for (TSNode i : idx) eval(i);
         return unknown();
@@ -1429,7 +1429,29 @@ class Interpreter {
     return obj->kind == Kind::Tuple ? tuple_of(std::move(out)) : list_of(std::move(out));
   }
 
-  Ref index_tensor(const Ref& t, const std::vector<TSNode>& idx) {
+  static bool full_slice(TSNode i) {
+    if (!python::is(i, "slice")) return false;
+    bool named = false;
+    python::each_child(i, [&](TSNode c) { named = named || ts_node_is_named(c); });
+    return !named;
+  }
+
+  // `out[:, -1]` / `out[:, -1, :]` of a (time, batch, ...) recurrent output.
+  void note_time_major_index(const Ref& t, const std::vector<TSNode>& idx, TSNode site) {
+    if (null(site) || t->shape.size() != 3 || !t->shape[0].time_of || t->shape[1].time_of) return;
+    if (idx.size() < 2 || idx.size() > 3 || !full_slice(idx[0]) || (idx.size() == 3 && !full_slice(idx[2]))) return;
+    if (is(idx[1], "slice") || eval(idx[1])->as_int() != std::optional<long long>(-1)) return;
+    for (const auto& e : out_.time_major_indexing_)
+      if (e.cell == cell_ && e.node.id == site.id) return;
+    for (const auto& c : out_.recurrent_calls_)
+      if (c.layer.get() == t->shape[0].time_of) {
+        out_.time_major_indexing_.push_back(TimeMajorIndex{cell_, site, c.layer});
+        return;
+      }
+  }
+
+  Ref index_tensor(const Ref& t, const std::vector<TSNode>& idx, TSNode site = TSNode{}) {
+    if (t->ranked) note_time_major_index(t, idx, site);
     int split = split_of(t, idx);
     if (!t->ranked) {
       for (TSNode i : idx) eval(i);
@@ -2506,10 +2528,19 @@ class Interpreter {
     if (x->kind == Kind::Tensor && x->ranked && x->shape.size() == 3 && batch_first) {
       batch = x->shape[*batch_first ? 0 : 1];
       steps = x->shape[*batch_first ? 1 : 0];
+      batch.time_of = nullptr;
+      steps.time_of = layer.get();
       out = *batch_first ? tensor({batch, steps, Dim{out_size, ""}}) : tensor({steps, batch, Dim{out_size, ""}});
       have = true;
     } else if (x->kind == Kind::Tensor && x->ranked && x->shape.size() == 2) {
       out = tensor({x->shape[0], Dim{out_size, ""}});
+    } else if (batch_first == std::optional<bool>(false) && !(x->kind == Kind::Tensor && x->ranked)) {
+      // An input of unknown rank, taken as batched: (time, batch, hidden) with time on axis 0,
+      // the layout `out[:, -1]` misreads (an unbatched (time, feature) input has no batch to
+      // take the last of either).
+      Dim time;
+      time.time_of = layer.get();
+      out = tensor({time, Dim{}, Dim{out_size, ""}});
     }
     out = attach(out);
     std::optional<long long> state_first = layers && directions ? std::optional<long long>(*layers * *directions) : std::nullopt;

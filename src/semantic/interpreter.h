@@ -43,6 +43,9 @@ struct Dim {
   std::string why;
   Origin origin;  // the argument that states it (`torch.zeros(L, BATCH, H)`), when one does
   bool batch = false;  // the axis a DataLoader stacked its items on; moves with permute/transpose
+  // The axis a recurrent layer ran its steps over, in its output: the layer value (moves with
+  // permute/transpose as `batch` does).
+  const AValue* time_of = nullptr;
 };
 
 // Mutable storage shared by every reference to one list, dict or object (Python aliasing).
@@ -128,6 +131,14 @@ struct RecurrentCall {
   int chain = 0;  // the run of state this call continues; its start is chain_starts()[chain]
 };
 
+// `out[:, -1]` (or `out[:, -1, :]`) of a recurrent output whose axis 0 is time and axis 1 is
+// not: the last item of the batch at every step, where the last step of each sample was meant.
+struct TimeMajorIndex {
+  int cell = 0;
+  TSNode node{};  // the subscript
+  Ref layer;      // the layer whose output it indexes
+};
+
 // `scaler.fit(data)` / `fit_transform(data)`: whether the data was the whole data set.
 struct ScalerFitEvent {
   int cell = 0;
@@ -180,6 +191,7 @@ class Interpretation {
   const std::vector<ScalerFitEvent>& scaler_fits() const { return scaler_fits_; }
   const std::vector<LeakingSplit>& leaking_splits() const { return leaking_splits_; }
   const std::vector<KerasFit>& keras_fits() const { return keras_fits_; }
+  const std::vector<TimeMajorIndex>& time_major_indexing() const { return time_major_indexing_; }
   // Module-level names bound in each cell, with their values after the cell ran.
   const std::vector<std::pair<std::string, Ref>>& cell_names(int cell) const;
   bool exhausted() const { return exhausted_; }  // a budget ran out somewhere
@@ -201,6 +213,7 @@ class Interpretation {
   std::vector<ScalerFitEvent> scaler_fits_;
   std::vector<LeakingSplit> leaking_splits_;
   std::vector<KerasFit> keras_fits_;
+  std::vector<TimeMajorIndex> time_major_indexing_;
   std::vector<std::vector<std::pair<std::string, Ref>>> cell_names_;
   bool exhausted_ = false;
   long long steps_ = 0;

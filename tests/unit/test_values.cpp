@@ -55,6 +55,25 @@ TEST_CASE("a loader's last batch is seen when drop_last is false", "[values]") {
   CHECK(calls[1].last_batch);
 }
 
+TEST_CASE("a recurrent output's time axis moves with transpose; [:, -1] while it is axis 0 is noted", "[values]") {
+  auto noted = [](const std::string& build, const std::string& use) {
+    Analysed a({{"import torch\nlstm = torch.nn.LSTM(3, 5" + build + ")\nout, h = lstm(torch.randn(7, 4, 3))\n" + use, 1}});
+    return a.model->values().time_major_indexing().size();
+  };
+  CHECK(noted("", "y = out[:, -1]") == 1);
+  CHECK(noted("", "y = out[:, -1, :]") == 1);
+  CHECK(noted("", "y = lstm(torch.randn(7, 4, 3))[0][:, -1]") == 1);
+  CHECK(noted("", "y = out[-1]") == 0);                       // the last step: right for (time, batch, hidden)
+  CHECK(noted("", "y = out[:, -1:]") == 0);
+  CHECK(noted("", "y = out.transpose(0, 1)[:, -1]") == 0);    // (batch, time, hidden) by then
+  CHECK(noted("", "y = out.permute(1, 0, 2)[:, -1, :]") == 0);
+  CHECK(noted("", "y = h[0][:, -1]") == 0);                   // state, not output
+  CHECK(noted(", batch_first=True", "y = out[:, -1]") == 0);
+  // an input the interpreter cannot see: taken as batched, time on axis 0
+  Analysed unknown({{"import torch\nlstm = torch.nn.GRU(3, 5)\ndef f(x):\n    out, _ = lstm(x)\n    return out[:, -1]", 1}});
+  CHECK(unknown.model->values().time_major_indexing().size() == 1);
+}
+
 TEST_CASE("state carried through an attribute is stale after backward(), and detach() clears it", "[values]") {
   std::string model = "import torch\nclass M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
                       "        self.gru = torch.nn.GRU(2, 3)\n        self.h = None\n    def forward(self, x):\n";
