@@ -104,17 +104,14 @@ std::string_view text(TSNode n, std::string_view source) {
   return source.substr(start, end - start);
 }
 
-const std::vector<std::string_view>& symbol_names() {
-  static const std::vector<std::string_view> names = [] {
-    std::vector<std::string_view> v;
-    const TSLanguage* language = python_language();
-    for (uint32_t i = 0, n = ts_language_symbol_count(language); i < n; ++i) {
-      const char* name = ts_language_symbol_name(language, static_cast<TSSymbol>(i));
-      v.emplace_back(name ? name : "");
-    }
-    return v;
-  }();
-  return names;
+std::vector<std::string_view> read_symbol_names() {
+  std::vector<std::string_view> v;
+  const TSLanguage* language = python_language();
+  for (uint32_t i = 0, n = ts_language_symbol_count(language); i < n; ++i) {
+    const char* name = ts_language_symbol_name(language, static_cast<TSSymbol>(i));
+    v.emplace_back(name ? name : "");
+  }
+  return v;
 }
 
 namespace {

@@ -61,7 +61,11 @@ const TSLanguage* python_language();
 // --- node helpers -----------------------------------------------------------------------
 // The grammar's symbol names, indexed by symbol, read once: ts_node_type() is a strlen() away
 // from a string_view at each of the many type tests a walk makes.
-const std::vector<std::string_view>& symbol_names();
+std::vector<std::string_view> read_symbol_names();
+inline const std::vector<std::string_view>& symbol_names() {
+  static const std::vector<std::string_view> names = read_symbol_names();
+  return names;
+}
 inline std::string_view type(TSNode n) {
   if (ts_node_is_null(n)) return {};
   TSSymbol s = ts_node_symbol(n);

@@ -2,6 +2,7 @@
 #include "semantic/model.h"
 
 #include <algorithm>
+#include <unordered_set>
 #include <cerrno>
 #include <cstdlib>
 
@@ -490,8 +491,8 @@ bool Model::is_builtin(std::string_view name) {
       // IPython's namespace
       "get_ipython", "display", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh",
       "_exit_code"};
-  for (const char* n : names)
-    if (name == n) return true;
+  static const std::unordered_set<std::string_view> set(std::begin(names), std::end(names));
+  if (set.count(name)) return true;
   // _12 / _i12: IPython's numbered output and input history.
   size_t digits = name.size() > 1 && name[0] == '_' ? (name[1] == 'i' ? 2 : 1) : 0;
   if (digits && name.size() > digits &&
