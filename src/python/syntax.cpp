@@ -83,8 +83,7 @@ const std::unordered_map<std::string_view, TSFieldId>& field_ids() {
 
 }  // namespace
 
-TSNode field(TSNode n, const char* name) {
-  if (ts_node_is_null(n)) return n;
+TSFieldId field_id(const char* name) {
   // Callers pass string literals, so the name's address finds its id without hashing the text.
   thread_local std::unordered_map<const char*, TSFieldId> by_address;
   auto hit = by_address.find(name);
@@ -93,8 +92,14 @@ TSNode field(TSNode n, const char* name) {
     auto it = ids.find(name);
     hit = by_address.emplace(name, it == ids.end() ? TSFieldId{0} : it->second).first;
   }
-  if (hit->second == 0) return TSNode{};  // not a field of the grammar: no such child
-  return ts_node_child_by_field_id(n, hit->second);
+  return hit->second;
+}
+
+TSNode field(TSNode n, const char* name) {
+  if (ts_node_is_null(n)) return n;
+  TSFieldId id = field_id(name);
+  if (id == 0) return TSNode{};  // not a field of the grammar: no such child
+  return ts_node_child_by_field_id(n, id);
 }
 
 std::string_view text(TSNode n, std::string_view source) {

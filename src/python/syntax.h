@@ -74,6 +74,7 @@ inline std::string_view type(TSNode n) {
 }
 inline bool is(TSNode n, std::string_view t) { return !ts_node_is_null(n) && type(n) == t; }
 inline bool null(TSNode n) { return ts_node_is_null(n); }
+TSFieldId field_id(const char* name);  // 0: not a field of the grammar; `name` a string literal
 TSNode field(TSNode n, const char* name);
 std::string_view text(TSNode n, std::string_view source);
 std::vector<TSNode> children(TSNode n);        // all children, in order

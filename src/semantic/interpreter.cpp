@@ -298,20 +298,14 @@ class Interpreter {
   };
 
   // ---- syntax access, cached: the interpreter visits the same nodes many times ---------------
-  std::string_view type(TSNode n) { return python::type(n); }
-  bool is(TSNode n, std::string_view t) { return !null(n) && type(n) == t; }
   TSNode field(TSNode n, const char* name) {
     if (null(n)) return TSNode{};
-    auto fid = field_ids_.find(name);
-    if (fid == field_ids_.end()) {
-      TSFieldId id = ts_language_field_id_for_name(python::python_language(), name, static_cast<uint32_t>(std::strlen(name)));
-      fid = field_ids_.emplace(name, id).first;
-    }
-    if (fid->second == 0) return TSNode{};
-    auto key = std::make_pair(n.id, fid->second);
+    TSFieldId id = python::field_id(name);
+    if (id == 0) return TSNode{};
+    auto key = std::make_pair(n.id, id);
     auto it = fields_.find(key);
     if (it != fields_.end()) return it->second;
-    TSNode child = ts_node_child_by_field_id(n, fid->second);
+    TSNode child = ts_node_child_by_field_id(n, id);
     fields_.emplace(key, child);
     return child;
   }
@@ -320,11 +314,9 @@ class Interpreter {
       return std::hash<const void*>()(k.first) * 31 + k.second;
     }
   };
-  std::unordered_map<const char*, TSFieldId> field_ids_;
   std::unordered_map<std::pair<const void*, TSFieldId>, TSNode, FieldKeyHash> fields_;
 
   // ---- bookkeeping ---------------------------------------------------------------------------
-  // Calls f on each named child but comments; the children of a node are listed once.
   // The named children of n but comments, listed once per node: the interpreter visits the
   // same nodes many times (each call of a function runs its body again).
   const std::vector<TSNode>& named_of(TSNode n) {
@@ -341,6 +333,7 @@ class Interpreter {
     }
     return it->second;  // stays valid: map nodes do not move on rehash
   }
+  // Calls f on each named child but comments.
   template <class F>
   void each_named(TSNode n, F&& f) {
     const std::vector<TSNode>& list = named_of(n);
@@ -441,7 +434,7 @@ class Interpreter {
       bool catches = false;
       for (TSNode c : named_of(s)) {
         if (!is(c, "except_clause")) continue;
-        auto kids = named_of(c);
+        const auto& kids = named_of(c);
         std::string caught = kids.empty() || is(kids[0], "block") ? "" : std::string(m_.text_of(kids[0], cell_));
         catches = catches || caught.empty() || caught.find("RuntimeError") != std::string::npos ||
                   caught.find("Exception") != std::string::npos || caught.find("ValueError") != std::string::npos;
@@ -482,7 +475,7 @@ class Interpreter {
       if (is(d, "function_definition")) define_function(d);
       else if (is(d, "class_definition")) define_class(d);
     } else if (t == "return_statement") {
-      auto kids = named_of(s);
+      const auto& kids = named_of(s);
       Ref v = kids.empty() ? constant(Value::none()) : eval(kids[0]);
       frame().returns.push_back(v);
       frame().returned = true;
@@ -563,8 +556,7 @@ class Interpreter {
       assign_name(std::string(m_.text_of(t, cell_)), v);
     } else if (k == "pattern_list" || k == "tuple_pattern" || k == "list_pattern" || k == "expression_list" ||
                k == "tuple" || k == "list") {
-      std::vector<TSNode> targets;
-      each_named(t, [&](TSNode c) { targets.push_back(c); });
+      const std::vector<TSNode>& targets = named_of(t);
       for (size_t i = 0; i < targets.size(); ++i) {
         if (is(targets[i], "list_splat_pattern") || is(targets[i], "list_splat")) {
           bind_target(named_of(targets[i]).empty() ? TSNode{} : named_of(targets[i])[0], unknown());
@@ -573,7 +565,7 @@ class Interpreter {
         bind_target(targets[i], item(v, static_cast<long long>(i), targets.size()));
       }
     } else if (k == "parenthesized_expression") {
-      auto kids = named_of(t);
+      const auto& kids = named_of(t);
       if (!kids.empty()) bind_target(kids[0], v);
     } else if (k == "attribute") {
       Ref obj = eval(field(t, "object"));
@@ -932,7 +924,7 @@ class Interpreter {
     if (t == "none") return constant(Value::none(), origin(n));
     if (t == "string") return string_value(n);
     if (t == "parenthesized_expression") {
-      auto kids = named_of(n);
+      const auto& kids = named_of(n);
       return kids.empty() ? unknown() : eval(kids[0]);
     }
     if (t == "tuple" || t == "expression_list") return sequence(n, true);
@@ -965,7 +957,7 @@ class Interpreter {
       return unknown();
     }
     if (t == "conditional_expression") {
-      auto kids = named_of(n);
+      const auto& kids = named_of(n);
       if (kids.size() != 3) return unknown();
       auto cond = eval(kids[1])->as_bool();
       if (cond) return eval(*cond ? kids[0] : kids[2]);
@@ -989,7 +981,7 @@ class Interpreter {
     }
     if (t == "keyword_argument") return eval(field(n, "value"));
     if (t == "await") {
-      auto kids = named_of(n);
+      const auto& kids = named_of(n);
       return kids.empty() ? unknown() : eval(kids[0]);
     }
     // Everything else (f-strings' parts, sets, yields...) is evaluated for its effects only.
@@ -1015,8 +1007,7 @@ class Interpreter {
   }
 
   Ref sequence(TSNode n, bool is_tuple) {
-    std::vector<TSNode> kids;
-    each_named(n, [&](TSNode k) { kids.push_back(k); });
+    const std::vector<TSNode>& kids = named_of(n);
     if (kids.size() > budget_.max_literal_items) {
       auto v = is_tuple ? tuple_of({}) : list_of({}, false);
       if (is_tuple) return unknown();
@@ -1041,8 +1032,7 @@ class Interpreter {
   Ref dictionary(TSNode n) {
     auto v = make(Kind::Dict);
     v->store = std::make_shared<Store>();
-    std::vector<TSNode> kids;
-    each_named(n, [&](TSNode k) { kids.push_back(k); });
+    const std::vector<TSNode>& kids = named_of(n);
     if (kids.size() > budget_.max_literal_items) return v;
     for (TSNode p : kids) {
       if (!is(p, "pair")) {
@@ -1057,7 +1047,7 @@ class Interpreter {
   }
 
   Ref comparison(TSNode n) {
-    auto kids = named_of(n);
+    const auto& kids = named_of(n);
     std::vector<Ref> vals;
     for (TSNode k : kids) vals.push_back(eval(k));
     if (vals.size() != 2) return unknown();
@@ -1430,17 +1420,17 @@ class Interpreter {
   }
 
   static bool full_slice(TSNode i) {
-    if (!python::is(i, "slice")) return false;
-    bool named = false;
-    python::each_child(i, [&](TSNode c) { named = named || ts_node_is_named(c); });
-    return !named;
+    if (!is(i, "slice")) return false;
+    auto p = slice_parts(i);
+    return null(p.start) && null(p.stop) && null(p.step);
   }
 
-  // `out[:, -1]` / `out[:, -1, :]` of a (time, batch, ...) recurrent output.
-  void note_time_major_index(const Ref& t, const std::vector<TSNode>& idx, TSNode site) {
-    if (null(site) || t->shape.size() != 3 || !t->shape[0].time_of || t->shape[1].time_of) return;
+  // `out[:, -1]` / `out[:, -1, :]` of a (time, batch, ...) recurrent output; `second` is the
+  // value of the second index.
+  void note_time_major_index(const Ref& t, const std::vector<TSNode>& idx, const Ref& second, TSNode site) {
+    if (null(site) || !second || second->as_int() != std::optional<long long>(-1)) return;
+    if (t->shape.size() != 3 || !t->shape[0].time_of || t->shape[1].time_of) return;
     if (idx.size() < 2 || idx.size() > 3 || !full_slice(idx[0]) || (idx.size() == 3 && !full_slice(idx[2]))) return;
-    if (is(idx[1], "slice") || eval(idx[1])->as_int() != std::optional<long long>(-1)) return;
     for (const auto& e : out_.time_major_indexing_)
       if (e.cell == cell_ && e.node.id == site.id) return;
     for (const auto& c : out_.recurrent_calls_)
@@ -1451,7 +1441,6 @@ class Interpreter {
   }
 
   Ref index_tensor(const Ref& t, const std::vector<TSNode>& idx, TSNode site = TSNode{}) {
-    if (t->ranked) note_time_major_index(t, idx, site);
     int split = split_of(t, idx);
     if (!t->ranked) {
       for (TSNode i : idx) eval(i);
@@ -1463,6 +1452,7 @@ class Interpreter {
     }
     std::vector<Dim> out;
     size_t axis = 0;
+    Ref second;  // the second index's value, when it is not a slice
     bool cut_window = false;
     bool ellipsis_seen = false;
     size_t consumed = 0;
@@ -1493,6 +1483,7 @@ class Interpreter {
         continue;
       }
       Ref v = eval(i);
+      if (idx.size() > 1 && i.id == idx[1].id) second = v;
       if (v->kind == Kind::Tensor || v->kind == Kind::List) {  // fancy indexing: the axis changes size
         out.push_back(Dim{});
         ++axis;
@@ -1501,6 +1492,7 @@ class Interpreter {
       ++axis;  // an integer removes the axis
     }
     while (axis < t->shape.size()) out.push_back(t->shape[axis++]);
+    note_time_major_index(t, idx, second, site);
     auto r = std::make_shared<AValue>(*t);
     r->shape = std::move(out);
     r->windowed = t->windowed && idx.size() == 1 && is(idx[0], "slice");
@@ -1578,7 +1570,7 @@ class Interpreter {
     std::optional<long long> length;
     // `tuple(s.detach() for s in hidden)`: one clause over a short sequence of known items runs
     // the body once per item, so each item keeps its own value.
-    auto clauses = named_of(n);
+    const auto& clauses = named_of(n);
     Ref first;  // the first clause's iterable, evaluated once
     if (clauses.size() >= 2 && is(clauses[1], "for_in_clause")) first = eval(field(clauses[1], "right"));
     if (clauses.size() == 2 && first) {
@@ -1669,7 +1661,7 @@ class Interpreter {
         a.kw.emplace_back(std::string(m_.text_of(field(c, "name"), cell_)), eval(field(c, "value")));
         a.kw_nodes.push_back(field(c, "value"));
       } else if (is(c, "list_splat")) {
-        auto kids = named_of(c);
+        const auto& kids = named_of(c);
         Ref v = kids.empty() ? unknown() : eval(kids[0]);
         if (v->kind == Kind::Tuple) {
           for (const auto& i : v->items) { a.pos.push_back(i); a.pos_nodes.push_back(c); }
@@ -1679,7 +1671,7 @@ class Interpreter {
           a.unpacked = true;
         }
       } else if (is(c, "dictionary_splat")) {
-        auto kids = named_of(c);
+        const auto& kids = named_of(c);
         Ref v = kids.empty() ? unknown() : eval(kids[0]);
         if (v->kind == Kind::Dict) {
           for (const auto& [k, val] : v->store->fields)
@@ -1788,16 +1780,16 @@ class Interpreter {
         name = std::string(m_.text_of(field(p, "name"), cell_));
         dflt = field(p, "value");
       } else if (t == "typed_parameter") {
-        auto kids = named_of(p);
+        const auto& kids = named_of(p);
         if (!kids.empty() && is(kids[0], "identifier")) name = std::string(m_.text_of(kids[0], cell_));
         else if (!kids.empty()) {  // *args: T / **kw: T
-          auto inner = named_of(kids[0]);
+          const auto& inner = named_of(kids[0]);
           if (!inner.empty()) env->vars[std::string(m_.text_of(inner[0], cell_))] = unknown();
           keyword_only = true;
           continue;
         }
       } else if (t == "list_splat_pattern" || t == "dictionary_splat_pattern") {
-        auto kids = named_of(p);
+        const auto& kids = named_of(p);
         if (!kids.empty()) {
           std::string n(m_.text_of(kids[0], cell_));
           if (t == "list_splat_pattern") {
